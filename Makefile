@@ -1,0 +1,38 @@
+# osp — build, test and run. `make test` works from a fresh clone on Debian 12 with Node 20.
+SHELL := /bin/bash
+PNPM_VERSION := 9.15.9
+# corepack's signature check fails on Node 20.20, so pnpm is fetched from the npm registry by npx.
+PNPM ?= npx --yes pnpm@$(PNPM_VERSION)
+
+.PHONY: all install build lint test test-only fuzz bench bench-micro clean demo
+
+all: build
+
+node_modules/.modules.yaml: package.json pnpm-lock.yaml $(wildcard packages/*/package.json) bench/package.json test/package.json
+	$(PNPM) install --frozen-lockfile
+	@touch $@
+
+install: node_modules/.modules.yaml
+
+build: install
+	$(PNPM) exec tsc -b
+
+lint: install
+	$(PNPM) exec biome check .
+
+test: build lint test-only
+
+test-only:
+	node scripts/run-tests.mjs
+
+# Long fuzz run (CI runs a shorter one inside `make test`).
+fuzz: build
+	OSP_FUZZ_CASES=$${OSP_FUZZ_CASES:-2000000} node packages/sigv4/dist/test/fuzz.test.js
+
+bench-micro: build
+	node bench/dist/micro/run.js
+
+bench: bench-micro
+
+clean:
+	rm -rf node_modules packages/*/node_modules packages/*/dist bench/dist test/dist bench/node_modules test/node_modules

@@ -1,0 +1,1 @@
+export type { AuthOptions, ChecksumAlgorithm, CredentialScope, PayloadMode, RequestFacts } from "./types.js";

@@ -1,0 +1,51 @@
+/**
+ * Shapes shared by every part of the SigV4 package. The gateway copies these facts out of the HTTP request
+ * before its first `await`; everything in this package is a pure function of them.
+ */
+
+/** One HTTP request as received, before any normalisation. */
+export interface RequestFacts {
+  /** Upper-case method as received (`GET`, `PUT`, …). */
+  readonly method: string;
+  /** The request-target path as received, still percent-encoded, without the query (`/bucket/a%20b`). */
+  readonly rawPath: string;
+  /** Everything after the first `?`, as received (no leading `?`); `""` when there is none. */
+  readonly rawQuery: string;
+  /** Every header as received: lower-case name, raw value, received order, duplicates kept. */
+  readonly headers: ReadonlyArray<readonly [name: string, value: string]>;
+}
+
+/** The credential scope `<date>/<region>/<service>/aws4_request`. */
+export interface CredentialScope {
+  /** `yyyymmdd` */
+  readonly date: string;
+  readonly region: string;
+  readonly service: string;
+}
+
+/** What `x-amz-content-sha256` (or the presign rules) says about the body. */
+export type PayloadMode =
+  | { readonly kind: "unsigned" } // UNSIGNED-PAYLOAD (and every presigned request)
+  | { readonly kind: "sha256"; readonly sha256Hex: string } // hex digest of the whole body, lower-case
+  | { readonly kind: "streaming-signed" } // STREAMING-AWS4-HMAC-SHA256-PAYLOAD
+  | { readonly kind: "streaming-signed-trailer" } // STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER
+  | { readonly kind: "streaming-unsigned-trailer" }; // STREAMING-UNSIGNED-PAYLOAD-TRAILER
+
+/** Checksum algorithms of S3's flexible checksums (protocol.md §3.4). */
+export type ChecksumAlgorithm = "CRC32" | "CRC32C" | "CRC64NVME" | "SHA1" | "SHA256";
+
+/** Options of request authentication; all have defaults (see `DEFAULT_AUTH_OPTIONS`). */
+export interface AuthOptions {
+  /** Current time in ms since the epoch (injected so tests and callers control the clock). */
+  readonly nowMs: number;
+  /** Allowed |request time − now|, default 15 min (900 000 ms). */
+  readonly maxSkewMs: number;
+  /** Treat a raw `+` in the path as a space, as S3 does (default true); false = literal `+` (MinIO). */
+  readonly plusInPathIsSpace: boolean;
+  /** Regions accepted in the scope; `null` accepts any (IBM COS semantics, the default). */
+  readonly allowedRegions: ReadonlySet<string> | null;
+  /** Service name expected in the scope, default `s3`. */
+  readonly service: string;
+  /** Longest accepted presign lifetime in seconds, default 604 800 (7 days). */
+  readonly maxPresignExpiresSeconds: number;
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// Runs every compiled test file (`dist/test/**/*.test.js` of each workspace package, and of `test/`)
+// with node's test runner. Node 20 has no glob support in `--test`, so the files are listed here.
+// Usage: node scripts/run-tests.mjs [dir ...]   (default: every package, bench and test/)
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "..");
+const wanted = process.argv.slice(2);
+const dirs =
+  wanted.length > 0
+    ? wanted.map((d) => resolve(root, d))
+    : [
+        ...readdirSync(join(root, "packages")).map((p) => join(root, "packages", p)),
+        join(root, "bench"),
+        join(root, "test"),
+      ];
+
+function collect(dir, out) {
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir)) {
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) collect(full, out);
+    else if (name.endsWith(".test.js")) out.push(full);
+  }
+}
+
+const files = [];
+for (const d of dirs) collect(join(d, "dist", "test"), files);
+if (files.length === 0) {
+  console.error("run-tests: no compiled test files found; run `make build` first");
+  process.exit(1);
+}
+const concurrency = process.env.OSP_TEST_CONCURRENCY ?? "2";
+const r = spawnSync(process.execPath, ["--test", `--test-concurrency=${concurrency}`, ...files], {
+  stdio: "inherit",
+  cwd: root,
+});
+process.exit(r.status ?? 1);
