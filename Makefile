@@ -36,3 +36,6 @@ bench: bench-micro
 
 clean:
 	rm -rf node_modules packages/*/node_modules packages/*/dist bench/dist test/dist bench/node_modules test/node_modules
+
+demo: build
+	node packages/cli/bin/osp.js demo

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every compiled test file (`dist/test/**/*.test.js` of each workspace package, and of `test/`)
+// Runs every compiled test file (`dist/**/*.test.js` of each workspace package, of bench/ and of test/)
 // with node's test runner. Node 20 has no glob support in `--test`, so the files are listed here.
 // Usage: node scripts/run-tests.mjs [dir ...]   (default: every package, bench and test/)
 import { spawnSync } from "node:child_process";
@@ -27,7 +27,7 @@ function collect(dir, out) {
 }
 
 const files = [];
-for (const d of dirs) collect(join(d, "dist", "test"), files);
+for (const d of dirs) collect(join(d, "dist"), files);
 if (files.length === 0) {
   console.error("run-tests: no compiled test files found; run `make build` first");
   process.exit(1);

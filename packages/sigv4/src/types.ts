@@ -49,3 +49,34 @@ export interface AuthOptions {
   /** Longest accepted presign lifetime in seconds, default 604 800 (7 days). */
   readonly maxPresignExpiresSeconds: number;
 }
+
+/**
+ * What `authenticateRequest` established about a signed request: the parsed credential and signature plus
+ * the canonical parts it already computed, so `verifySignature` (and the aws-chunked decoder, which seeds
+ * its chunk chain with `signature`) need not parse anything again. The access key is not yet looked up.
+ */
+export interface AuthenticatedRequest {
+  readonly mechanism: "header" | "presigned";
+  readonly accessKeyId: string;
+  readonly scope: CredentialScope;
+  /** The request time as it enters the string to sign, `yyyyMMdd'T'HHmmss'Z'` (protocol.md §1.3). */
+  readonly amzDate: string;
+  /** The same instant in ms since the epoch. */
+  readonly requestTimeMs: number;
+  /** Lower-case names from `SignedHeaders` / `X-Amz-SignedHeaders`, in the order the client listed them. */
+  readonly signedHeaders: readonly string[];
+  /** The signature the client sent (64 lower-case hex when well formed). */
+  readonly signature: string;
+  readonly payload: PayloadMode;
+  /** `X-Amz-Expires` of a presigned request; `null` for header auth. */
+  readonly presignExpiresSeconds: number | null;
+  /** `x-amz-security-token` (header auth) or `X-Amz-Security-Token` (presigned); `null` when absent. */
+  readonly securityToken: string | null;
+  readonly facts: RequestFacts;
+  /** Canonical URI of `facts.rawPath` under the `plusInPathIsSpace` rule in force (protocol.md §1.2). */
+  readonly canonicalUri: string;
+  /** Canonical query string (presigned: without `X-Amz-Signature`). */
+  readonly canonicalQuery: string;
+  /** Last line of the canonical request: the `x-amz-content-sha256` value, or `UNSIGNED-PAYLOAD` (presigned). */
+  readonly payloadHash: string;
+}

@@ -1,0 +1,207 @@
+/**
+ * `compileConfig()` turns YAML text into the frozen, validated configuration every other package reads.
+ * All problems are collected and reported at once, each with its key path; nothing outside this package
+ * reads `process.env`.
+ */
+import { readFileSync } from "node:fs";
+import { parseDocument } from "yaml";
+import type { z } from "zod";
+import { interpolateEnv, type InterpolationProblem } from "./interpolate.js";
+import { configSchema, type RawConfig } from "./schema.js";
+
+export interface ConfigProblem {
+  /** Dotted key path, e.g. `endpoints.local.auth.secretAccessKey`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly ConfigProblem[];
+  constructor(source: string, problems: readonly ConfigProblem[]) {
+    super(`${source}: ${problems.length} problem(s)\n${problems.map((p) => `  ${p.path || "(root)"}: ${p.message}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+export type Config = DeepReadonly<RawConfig> & { readonly source: string };
+type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/** Reads and compiles a config file. Throws `ConfigError` listing every problem. */
+export function loadConfigFile(file: string, env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError(file, [{ path: "", message: `cannot read file: ${(err as Error).message}` }]);
+  }
+  return compileConfig(text, file, env);
+}
+
+/** Compiles YAML text (see deploy/config/osp.example.yaml for every key). Throws `ConfigError`. */
+export function compileConfig(
+  text: string,
+  source = "config",
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Config {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      source,
+      doc.errors.map((e) => ({ path: "", message: `YAML: ${e.message.split("\n")[0]}` })),
+    );
+  }
+  const envProblems: InterpolationProblem[] = [];
+  const data = interpolateEnv(doc.toJS() ?? {}, env, envProblems);
+  const parsed = configSchema.safeParse(data);
+  const problems: ConfigProblem[] = [...envProblems];
+  if (!parsed.success) problems.push(...parsed.error.issues.flatMap((issue) => describeIssue(issue, data)));
+  else problems.push(...crossCheck(parsed.data));
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return deepFreeze({ ...(parsed.data as RawConfig), source }) as Config;
+}
+
+/** Checks that span several keys: references between sections, duplicates. */
+function crossCheck(config: RawConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const endpointNames = Object.keys(config.endpoints);
+  for (const [name, bucket] of Object.entries(config.buckets)) {
+    if (!(bucket.endpoint in config.endpoints)) {
+      problems.push({
+        path: `buckets.${name}.endpoint`,
+        message: `unknown endpoint "${bucket.endpoint}"${suggest(bucket.endpoint, endpointNames)}; defined: ${endpointNames.join(", ") || "none"}`,
+      });
+    }
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name)) {
+      problems.push({ path: `buckets.${name}`, message: "is not a valid S3 bucket name (3-63 of a-z 0-9 . -)" });
+    }
+  }
+  const seen = new Map<string, number>();
+  config.credentials.forEach((c, i) => {
+    const first = seen.get(c.accessKeyId);
+    if (first !== undefined) {
+      problems.push({ path: `credentials[${i}].accessKeyId`, message: `duplicates credentials[${first}]` });
+    } else seen.set(c.accessKeyId, i);
+  });
+  config.authorization.rules.forEach((r, i) => {
+    if (r.principal === undefined && r.principals === undefined && r.groups === undefined) {
+      problems.push({
+        path: `authorization.rules[${i}]`,
+        message: 'names no principal, principals or groups (use principal: "*" for everyone)',
+      });
+    }
+  });
+  return problems;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, data: unknown): ConfigProblem[] {
+  const path = formatPath(issue.path);
+  if (issue.code === "unrecognized_keys") {
+    const allowed = allowedKeysAt(issue.path);
+    return issue.keys.map((key) => ({
+      path: path ? `${path}.${key}` : key,
+      message: `unknown key${suggest(key, allowed)}${allowed.length > 0 ? `; allowed: ${allowed.join(", ")}` : ""}`,
+    }));
+  }
+  if (issue.code === "invalid_type" && valueAt(data, issue.path) === undefined) {
+    return [{ path, message: "is required" }];
+  }
+  if (issue.code === "invalid_union" && "discriminator" in issue) {
+    return [{ path, message: `${issue.message}` }];
+  }
+  return [{ path, message: issue.message }];
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = data;
+  for (const part of path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[part];
+  }
+  return cur;
+}
+
+/** The keys the schema allows for the object at `path`, for "did you mean" suggestions. */
+function allowedKeysAt(path: readonly PropertyKey[]): string[] {
+  // biome-ignore lint/suspicious/noExplicitAny: walking zod's internal definitions generically
+  let schema: any = configSchema;
+  for (const part of path) {
+    schema = unwrap(schema);
+    if (schema?.def?.type === "object") schema = schema.def.shape[part as string];
+    else if (schema?.def?.type === "record") schema = schema.def.valueType;
+    else if (schema?.def?.type === "array") schema = schema.def.element;
+    else if (schema?.def?.type === "union") {
+      schema = schema.def.options.find((o: { def?: { type?: string } }) => unwrap(o)?.def?.type === "object");
+      schema = unwrap(schema)?.def?.shape?.[part as string];
+    } else return [];
+  }
+  schema = unwrap(schema);
+  if (schema?.def?.type === "object") return Object.keys(schema.def.shape);
+  if (schema?.def?.type === "union") {
+    const keys = new Set<string>();
+    for (const o of schema.def.options) for (const k of Object.keys(unwrap(o)?.def?.shape ?? {})) keys.add(k);
+    return [...keys];
+  }
+  return [];
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: see allowedKeysAt
+function unwrap(schema: any): any {
+  let s = schema;
+  for (let i = 0; i < 10 && s?.def; i++) {
+    const t = s.def.type;
+    if (t === "optional" || t === "default" || t === "prefault" || t === "nullable") s = s.def.innerType;
+    else if (t === "pipe") s = s.def.in;
+    else break;
+  }
+  return s;
+}
+
+/** ` (did you mean "x"?)` when a known name is within edit distance 2. */
+export function suggest(word: string, known: readonly string[]): string {
+  let best: string | null = null;
+  let bestDistance = 3;
+  for (const k of known) {
+    const d = editDistance(word.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best === null ? "" : ` (did you mean "${best}"?)`;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,82 @@
+/**
+ * Authorization from the config's rules: `(principal, action, bucket, key) → allow | deny`.
+ * Deny rules win over allow rules; no matching allow = deny. Rules are compiled once at startup into
+ * predicates, so a decision is a few string compares. Caches, hooks and webhooks (#4) sit behind the
+ * same `Authorizer` type.
+ */
+import type { Config } from "@osp/config";
+import type { S3Action } from "@osp/s3";
+import type { Principal } from "./identity.js";
+
+export interface AuthzFacts {
+  readonly principal: Principal;
+  readonly action: S3Action;
+  readonly operation: string;
+  /** `null` for service-level requests (ListBuckets). */
+  readonly bucket: string | null;
+  readonly key: string | null;
+  /** The `prefix` parameter of a listing (`""` when absent); `null` for every other operation. */
+  readonly listPrefix: string | null;
+}
+
+export type Authorizer = (facts: AuthzFacts) => boolean;
+
+interface CompiledRule {
+  readonly deny: boolean;
+  readonly principals: ReadonlySet<string> | null; // null = any
+  readonly groups: ReadonlySet<string> | null;
+  readonly buckets: readonly RegExp[];
+  readonly prefixes: readonly string[] | null;
+  readonly actions: ReadonlySet<string>;
+}
+
+/** Compiles `authorization.rules`. */
+export function compileRules(config: Config): Authorizer {
+  const rules: CompiledRule[] = config.authorization.rules.map((r) => {
+    const names = [...(r.principal === undefined ? [] : [r.principal]), ...(r.principals ?? [])];
+    return {
+      deny: r.effect === "deny",
+      principals: names.includes("*") ? null : names.length > 0 ? new Set(names) : null,
+      groups: r.groups === undefined ? null : new Set(r.groups),
+      buckets: r.buckets.map(compileGlob),
+      prefixes: r.prefixes === undefined ? null : [...r.prefixes],
+      actions: new Set(r.actions),
+    };
+  });
+  const onlyGroups = (r: CompiledRule) => r.principals === null && r.groups !== null;
+  const matches = (r: CompiledRule, f: AuthzFacts): boolean => {
+    if (!r.actions.has("*") && !r.actions.has(f.action)) return false;
+    // A rule naming principals and groups matches either; one naming only groups needs a group.
+    const byName = r.principals === null ? !onlyGroups(r) : r.principals.has(f.principal.name);
+    const byGroup = r.groups !== null && f.principal.groups.some((g) => r.groups!.has(g));
+    if (!byName && !byGroup) return false;
+    if (f.bucket === null) return r.buckets.some((re) => re.source === "^.*$");
+    if (!r.buckets.some((re) => re.test(f.bucket!))) return false;
+    if (r.prefixes !== null) {
+      // Object requests are checked by key, listings by their `prefix` parameter (so a listing can't
+      // reveal names outside the allowed prefixes); other bucket-level requests (HeadBucket,
+      // GetBucketLocation) reveal no key and match.
+      const subject = f.key ?? f.listPrefix;
+      if (subject !== null && !r.prefixes.some((p) => subject.startsWith(p))) return false;
+    }
+    return true;
+  };
+  return (facts) => {
+    let allowed = false;
+    for (const r of rules) {
+      if (!matches(r, facts)) continue;
+      if (r.deny) return false;
+      allowed = true;
+    }
+    return allowed;
+  };
+}
+
+/** `*` = any run of characters, `?` = one character; everything else literal. */
+function compileGlob(glob: string): RegExp {
+  const body = glob
+    .split("")
+    .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
+    .join("");
+  return new RegExp(`^${body}$`);
+}

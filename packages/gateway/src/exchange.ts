@@ -1,0 +1,416 @@
+/**
+ * One request through the pipeline (DESIGN.md "The request pipeline"): parse → authenticate →
+ * authorize → resolve upstream → forward/stream → respond/log. Every request runs every phase in this
+ * order; nothing (method, header, query, Expect) skips authentication. Per-request state lives in this
+ * class, every field set in the constructor.
+ */
+import { S3Error } from "@osp/errors";
+import type { IncomingRequest, RequestBody, ResponseWriter } from "@osp/http";
+import {
+  classifyOperation,
+  parseCopySource,
+  parseQuery,
+  resolveTarget,
+  type S3Action,
+  type S3Target,
+} from "@osp/s3";
+import { type AuthenticatedRequest, authenticateRequest, verifySignature } from "@osp/sigv4";
+import { sendUpstream, type UpstreamBody, type UpstreamCall, createUpstreamBody } from "@osp/upstream";
+import type { BodyPlan } from "./body-plan.js";
+import { planBody } from "./body-plan.js";
+import { forwardRequestHeaders, forwardResponseHeaders, headerValue } from "./forward-headers.js";
+import type { GatewayCore } from "./gateway-core.js";
+import type { ClientCredential } from "./identity.js";
+import { queryValue, upstreamQuery } from "./query.js";
+import type { Route } from "./routes.js";
+import { signUpstream } from "./upstream-auth.js";
+
+const LIST_OPERATIONS = new Set(["ListObjects", "ListObjectsV2", "ListObjectVersions", "ListMultipartUploads"]);
+
+export class Exchange {
+  readonly id: string;
+  readonly startedAtMs: number;
+  readonly req: IncomingRequest;
+  readonly res: ResponseWriter;
+  readonly body: RequestBody;
+  readonly core: GatewayCore;
+  operation: string;
+  bucket: string | null;
+  principal: string | null;
+  status: number;
+  bytesIn: number;
+  bytesOut: number;
+  upstreamMs: number;
+  errorCode: string | null;
+  /** Client body chunks that arrived before the pipeline was ready for them (the body is paused). */
+  private pending: Buffer[] | null;
+  private pendingLast: boolean;
+  private bodyConsumer: ((chunk: Buffer, last: boolean) => void) | null;
+  private upstreamCall: UpstreamCall | null;
+  private upstreamBody: UpstreamBody | null;
+  private responseStarted: boolean;
+  private finished: boolean;
+
+  constructor(core: GatewayCore, req: IncomingRequest, body: RequestBody, res: ResponseWriter) {
+    this.id = core.nextRequestId();
+    this.startedAtMs = performance.now();
+    this.core = core;
+    this.req = req;
+    this.res = res;
+    this.body = body;
+    this.operation = "Unknown";
+    this.bucket = null;
+    this.principal = null;
+    this.status = 0;
+    this.bytesIn = 0;
+    this.bytesOut = 0;
+    this.upstreamMs = 0;
+    this.errorCode = null;
+    this.pending = null;
+    this.pendingLast = false;
+    this.bodyConsumer = null;
+    this.upstreamCall = null;
+    this.upstreamBody = null;
+    this.responseStarted = false;
+    this.finished = false;
+    res.onAborted(() => this.onClientAbort());
+    if (body.hasBody) body.onData((chunk, last) => this.onClientData(chunk, last));
+  }
+
+  /** Runs the pipeline; never throws (every failure becomes an S3 error response or a closed socket). */
+  async run(): Promise<void> {
+    try {
+      if (this.core.inFlight > this.core.maxInFlight) throw new S3Error("SlowDown", undefined, { source: "internal" });
+      // Phase 1: parse.
+      const target = resolveTarget(this.req.rawPath, headerValue(this.req.headers, "host"), this.core.addressing);
+      if (target instanceof S3Error) throw target;
+      this.bucket = target.bucket;
+      const query = parseQuery(this.req.rawQuery);
+      if (query instanceof S3Error) throw query;
+      const { operation, action } = classifyOperation(this.req.method, target, query, this.req.headers);
+      this.operation = operation;
+
+      // Phase 2: authenticate.
+      const { auth, credential, signingKey } = await this.authenticate();
+      this.principal = credential.principal.name;
+
+      // Phase 3: authorize (the copy source is a read of another object, so it is authorized too).
+      if (operation === "ListBuckets") return this.listBuckets(credential);
+      this.authorize(credential, action, operation, target, query);
+      const copySource = headerValue(this.req.headers, "x-amz-copy-source");
+      const copy = copySource === null ? null : this.authorizeCopySource(credential, copySource);
+
+      // Phase 4: resolve upstream.
+      const route = target.bucket === null ? null : this.core.routes.byBucket.get(target.bucket);
+      if (route === null || route === undefined) {
+        throw new S3Error("NoSuchBucket", undefined, { fields: [["BucketName", target.bucket ?? ""]] });
+      }
+      let copyHeader: string | null = null;
+      if (copy !== null) {
+        if (copy.route.endpoint !== route.endpoint) {
+          throw new S3Error("InvalidRequest", "The copy source bucket is served by another endpoint than the target.");
+        }
+        copyHeader = this.core.formatCopySource(copy.route.upstreamBucket, copy.key, copy.versionId);
+      }
+
+      // Phase 5: forward.
+      const plan = planBody(auth, signingKey, { minChunkBytes: this.core.minChunkBytes });
+      if (/^100-continue$/i.test(headerValue(this.req.headers, "expect") ?? "") && !this.res.aborted) {
+        this.res.writeContinue(); // only now: authentication and authorization have passed
+      }
+      await this.forward(route, target, query, plan, copyHeader);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private async authenticate(): Promise<{
+    auth: AuthenticatedRequest;
+    credential: ClientCredential;
+    signingKey: Buffer;
+  }> {
+    const auth = authenticateRequest(this.req, this.core.authOptions());
+    if (auth === null) throw new S3Error("AccessDenied", "Anonymous access is not allowed.");
+    if (auth instanceof S3Error) throw auth;
+    const credential = await this.core.credentials.lookup(auth.accessKeyId);
+    if (credential === null) {
+      throw new S3Error("InvalidAccessKeyId", undefined, { fields: [["AWSAccessKeyId", auth.accessKeyId]] });
+    }
+    const signingKey = this.core.signingKeys.get(credential.secretAccessKey, auth.scope);
+    const failure = verifySignature(auth, signingKey, this.core.verifyOptions);
+    if (failure !== null) throw failure;
+    return { auth, credential, signingKey };
+  }
+
+  private authorize(
+    credential: ClientCredential,
+    action: S3Action,
+    operation: string,
+    target: S3Target,
+    query: ReadonlyArray<readonly [string, string | null]>,
+  ): void {
+    const listPrefix = LIST_OPERATIONS.has(operation) ? (queryValue(query, "prefix") ?? "") : null;
+    const allowed = this.core.authorizer({
+      principal: credential.principal,
+      action,
+      operation,
+      bucket: target.bucket,
+      key: target.key,
+      listPrefix,
+    });
+    if (!allowed) throw new S3Error("AccessDenied");
+  }
+
+  private authorizeCopySource(
+    credential: ClientCredential,
+    value: string,
+  ): { route: Route; key: string; versionId: string | null } {
+    const source = parseCopySource(value);
+    if (source instanceof S3Error) throw source;
+    const allowed = this.core.authorizer({
+      principal: credential.principal,
+      action: "read",
+      operation: "GetObject",
+      bucket: source.bucket,
+      key: source.key,
+      listPrefix: null,
+    });
+    if (!allowed) throw new S3Error("AccessDenied");
+    const route = this.core.routes.byBucket.get(source.bucket);
+    if (route === undefined) throw new S3Error("NoSuchBucket", undefined, { fields: [["BucketName", source.bucket]] });
+    return { route, key: source.key, versionId: source.versionId };
+  }
+
+  /** GET / — the configured buckets this caller may list, answered by the gateway itself. */
+  private listBuckets(credential: ClientCredential): void {
+    const visible = [...this.core.routes.byBucket.keys()].filter((bucket) =>
+      this.core.authorizer({
+        principal: credential.principal,
+        action: "list",
+        operation: "ListObjectsV2",
+        bucket,
+        key: null,
+        listPrefix: "",
+      }),
+    );
+    const xml = this.core.renderListBuckets(visible, credential.principal.name);
+    this.respond(200, [["content-type", "application/xml"]], xml);
+  }
+
+  private async forward(
+    route: Route,
+    target: S3Target,
+    query: ReadonlyArray<readonly [string, string | null]>,
+    plan: BodyPlan,
+    copySource: string | null,
+  ): Promise<void> {
+    const endpoint = route.endpoint;
+    const rawQuery = upstreamQuery(query);
+    const { host, path: rawPath } = this.core.upstreamTarget(endpoint, route.upstreamBucket, target.key);
+    const path = rawQuery === "" ? rawPath : `${rawPath}?${rawQuery}`;
+    const headers = forwardRequestHeaders(this.req.headers, {
+      dropChecksums: endpoint.checksums === "drop",
+      dropCopySource: copySource !== null,
+    });
+    headers.unshift(["host", host]);
+    if (copySource !== null) headers.push(["x-amz-copy-source", copySource]);
+    if (route.instance !== null && (this.operation === "CreateBucket" || this.operation === "ListBuckets")) {
+      headers.push(["ibm-service-instance-id", route.instance]);
+    }
+    const hasBody = plan.upstreamLength > 0 || this.req.method === "PUT" || this.req.method === "POST";
+    if (hasBody) headers.push(["content-length", String(plan.upstreamLength)]);
+
+    // An empty upstream body can't hold anything back: verify the whole client body first.
+    if (plan.upstreamLength === 0 && plan.clientSendsBody) await this.drainAndVerify(plan);
+
+    await signUpstream(endpoint, this.req.method, rawPath, rawQuery, headers, plan.sha256Hex, this.core.signingKeys);
+    if (this.res.aborted) return;
+
+    this.upstreamBody = hasBody ? createUpstreamBody(plan.upstreamLength) : null;
+    const upstreamStartedMs = performance.now();
+    this.upstreamCall = sendUpstream(
+      this.core.pools,
+      { origin: endpoint.origin, method: this.req.method, path, headers, body: this.upstreamBody },
+      {
+        onHeaders: (status, upstreamHeaders) => {
+          this.upstreamMs = performance.now() - upstreamStartedMs;
+          this.startResponse(status, upstreamHeaders);
+        },
+        onData: (chunk) => this.writeResponseChunk(chunk),
+        onComplete: () => this.completeResponse(),
+        onError: (err) => this.upstreamFailed(err),
+      },
+    );
+    if (this.upstreamBody !== null) {
+      if (plan.upstreamLength === 0) this.upstreamBody.end();
+      else this.streamBody(plan, this.upstreamBody);
+    }
+  }
+
+  /** Feeds the client body through the verifier into the upstream body, with backpressure both ways. */
+  private streamBody(plan: BodyPlan, upstream: UpstreamBody): void {
+    const verifier = plan.verifier;
+    const emit = (data: Buffer): void => {
+      if (!upstream.write(data)) {
+        this.body.pause();
+        upstream.onDrain(() => this.body.resume());
+      }
+    };
+    this.consumeBody((chunk, last) => {
+      try {
+        if (verifier === null) emit(chunk);
+        else verifier.write(chunk, emit);
+        if (last) {
+          verifier?.end(emit);
+          upstream.end();
+        }
+      } catch (err) {
+        // A failed verdict: tear the upstream request down before it completes, so nothing is stored.
+        upstream.destroy(err instanceof Error ? err : new Error(String(err)));
+        this.upstreamCall?.abort();
+        this.fail(err);
+      }
+    });
+  }
+
+  /** Reads and verifies a body whose decoded form is empty (aws-chunked framing of an empty object). */
+  private drainAndVerify(plan: BodyPlan): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const noop = (): void => {};
+      this.consumeBody((chunk, last) => {
+        try {
+          plan.verifier?.write(chunk, noop);
+          if (last) {
+            plan.verifier?.end(noop);
+            resolve();
+          }
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+  }
+
+  private onClientData(chunk: Buffer, last: boolean): void {
+    this.bytesIn += chunk.length;
+    if (this.bodyConsumer !== null) {
+      this.bodyConsumer(chunk, last);
+      return;
+    }
+    // The pipeline is still authenticating: keep the bytes and stop the flow.
+    if (this.pending === null) this.pending = [];
+    this.pending.push(chunk);
+    this.pendingLast = last;
+    this.body.pause();
+  }
+
+  private consumeBody(consumer: (chunk: Buffer, last: boolean) => void): void {
+    this.bodyConsumer = consumer;
+    const pending = this.pending;
+    this.pending = null;
+    if (pending !== null) {
+      for (let i = 0; i < pending.length; i++) consumer(pending[i]!, this.pendingLast && i === pending.length - 1);
+    }
+    if (!this.pendingLast) this.body.resume();
+  }
+
+  private startResponse(status: number, upstreamHeaders: ReadonlyArray<readonly [string, string]>): void {
+    if (this.finished || this.res.aborted) return;
+    this.status = status;
+    this.responseStarted = true;
+    const headers = forwardResponseHeaders(upstreamHeaders);
+    if (headerValue(upstreamHeaders, "x-amz-request-id") === null) headers.push(["x-amz-request-id", this.id]);
+    const lengthText = headerValue(upstreamHeaders, "content-length");
+    const length = lengthText === null ? null : Number(lengthText);
+    this.responseLength = length;
+    this.res.writeHead(status, headers);
+    if (this.req.method === "HEAD" || status === 204 || status === 304) {
+      this.res.endWithoutBody(length ?? undefined);
+      this.bodilessResponse = true;
+    }
+  }
+
+  private responseLength: number | null = null;
+  private bodilessResponse = false;
+
+  private writeResponseChunk(chunk: Buffer): boolean {
+    if (this.finished || this.res.aborted || this.bodilessResponse) return true;
+    this.bytesOut += chunk.length;
+    const ok = this.res.write(chunk, this.responseLength);
+    if (!ok) this.res.onWritable(() => this.upstreamCall?.resume());
+    return ok;
+  }
+
+  private completeResponse(): void {
+    if (this.finished) return;
+    if (!this.bodilessResponse && !this.res.aborted) this.res.finish();
+    this.done();
+  }
+
+  private upstreamFailed(err: S3Error): void {
+    if (this.finished) return;
+    this.upstreamBody?.destroy(err);
+    if (this.responseStarted) {
+      // Never present a truncated body as complete: close the connection.
+      this.errorCode = err.code;
+      if (!this.res.aborted) this.res.destroy();
+      this.done();
+    } else this.fail(err);
+  }
+
+  private onClientAbort(): void {
+    this.upstreamBody?.destroy(new Error("client aborted"));
+    this.upstreamCall?.abort();
+    if (!this.finished) {
+      this.errorCode ??= "ClientAborted";
+      this.done();
+    }
+  }
+
+  /** Answers a gateway error as S3 XML, or closes the connection if a response already started. */
+  private fail(err: unknown): void {
+    if (this.finished) return;
+    const error =
+      err instanceof S3Error
+        ? err
+        : new S3Error("InternalError", undefined, { source: "internal", cause: err });
+    if (!(err instanceof S3Error)) this.core.log.error({ err, requestId: this.id }, "internal error");
+    this.errorCode = error.code;
+    this.upstreamBody?.destroy(error);
+    this.upstreamCall?.abort();
+    if (this.responseStarted) {
+      if (!this.res.aborted) this.res.destroy();
+      this.done();
+      return;
+    }
+    const headers: Array<[string, string]> = [["content-type", "application/xml"]];
+    for (const [k, v] of error.headers) headers.push([k, v]);
+    const resource = this.req.rawPath;
+    const body = this.req.method === "HEAD" ? null : this.core.renderError(error, this.id, resource);
+    this.respond(error.status, headers, body);
+  }
+
+  private respond(status: number, headers: Array<[string, string]>, body: string | null): void {
+    this.status = status;
+    if (!this.res.aborted) {
+      headers.push(["x-amz-request-id", this.id]);
+      this.res.writeHead(status, headers);
+      if (body === null) this.res.endWithoutBody();
+      else {
+        this.bytesOut += Buffer.byteLength(body);
+        this.res.end(body);
+      }
+    }
+    // The client may still be sending a body we refused: discard it.
+    this.bodyConsumer = () => {};
+    this.pending = null;
+    if (this.body.hasBody) this.body.resume();
+    this.done();
+  }
+
+  private done(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.core.finish(this);
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Which headers cross the gateway. End-to-end headers pass (content-type, content-md5, x-amz-meta-*,
+ * conditionals, range, SSE, ACL, storage class, tagging, object lock, checksums); hop-by-hop headers
+ * (RFC 9110 §7.6.1), the client's own authentication and the framing osp replaces do not.
+ */
+
+/** Hop-by-hop: never forwarded in either direction. */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+/**
+ * Request headers osp replaces or must not pass: host (rebuilt for the endpoint), the client's
+ * signature and session token, the date and payload hash (re-signed), framing (content-length is
+ * recomputed), expect (osp answered it), and aws-chunked framing headers (the body is decoded).
+ */
+const REQUEST_DROPPED = new Set([
+  ...HOP_BY_HOP,
+  "host",
+  "authorization",
+  "x-amz-security-token",
+  "x-amz-date",
+  "x-amz-content-sha256",
+  "content-length",
+  "expect",
+  "x-amz-decoded-content-length",
+  "x-amz-trailer",
+  "date",
+]);
+
+/** Flexible-checksum headers, dropped for endpoints configured with `checksums: drop`. */
+export function isChecksumHeader(name: string): boolean {
+  return name.startsWith("x-amz-checksum-") || name === "x-amz-sdk-checksum-algorithm";
+}
+
+/**
+ * The client's headers that go upstream, in received order. `aws-chunked` is removed from
+ * Content-Encoding (S3 stores the object without it, protocol.md §3.1); the header goes away if it was
+ * the only value.
+ */
+export function forwardRequestHeaders(
+  headers: ReadonlyArray<readonly [string, string]>,
+  options: { readonly dropChecksums: boolean; readonly dropCopySource: boolean },
+): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const [name, value] of headers) {
+    if (REQUEST_DROPPED.has(name) || name.startsWith("proxy-")) continue;
+    if (options.dropChecksums && isChecksumHeader(name)) continue;
+    if (options.dropCopySource && name === "x-amz-copy-source") continue;
+    if (name === "content-encoding") {
+      const kept = value
+        .split(",")
+        .map((t) => t.trim())
+        .filter((t) => t !== "" && t.toLowerCase() !== "aws-chunked");
+      if (kept.length > 0) out.push([name, kept.join(",")]);
+      continue;
+    }
+    out.push([name, value]);
+  }
+  return out;
+}
+
+/**
+ * Upstream response headers the client sees: everything but hop-by-hop headers, the body length (the
+ * HTTP writer sets it from the real body) and `date` (the writer adds its own).
+ */
+export function forwardResponseHeaders(headers: ReadonlyArray<readonly [string, string]>): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const [name, value] of headers) {
+    if (HOP_BY_HOP.has(name) || name === "content-length" || name === "date") continue;
+    out.push([name, value]);
+  }
+  return out;
+}
+
+/** First value of a header, `null` when absent. Names are lower-case. */
+export function headerValue(headers: ReadonlyArray<readonly [string, string]>, name: string): string | null {
+  for (const [k, v] of headers) if (k === name) return v;
+  return null;
+}

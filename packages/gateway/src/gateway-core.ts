@@ -1,0 +1,163 @@
+/**
+ * What every request of one worker shares, resolved once at startup so the hot path only branches
+ * (fastify's rule): compiled routes and rules, the credential source, the signing-key cache, the
+ * upstream pools, options, the logger and the per-worker counters.
+ */
+import type { Config } from "@osp/config";
+import { renderErrorXml, type S3Error } from "@osp/errors";
+import type { Logger } from "@osp/log";
+import { buildUpstreamTarget, formatCopySource, renderListBuckets } from "@osp/s3";
+import { type AuthOptions, SigningKeyCache } from "@osp/sigv4";
+import { UpstreamPools } from "@osp/upstream";
+import { type Authorizer, compileRules } from "./authorize.js";
+import type { Exchange } from "./exchange.js";
+import { type CredentialSource, createConfigCredentials } from "./identity.js";
+import { compileRoutes, type Endpoint, type Routes } from "./routes.js";
+
+export interface GatewayDeps {
+  readonly log: Logger;
+  /** Replaces the config's credentials (tests, and #4's shared sources). */
+  readonly credentials?: CredentialSource;
+  /** Replaces the config's rules. */
+  readonly authorizer?: Authorizer;
+}
+
+export class GatewayCore {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly pools: UpstreamPools;
+  readonly routes: Routes;
+  readonly credentials: CredentialSource;
+  readonly authorizer: Authorizer;
+  readonly signingKeys: SigningKeyCache;
+  readonly addressing: { virtualHostDomains: readonly string[]; plusIsSpace: boolean; maxKeyBytes: number };
+  readonly verifyOptions: { plusInPathIsSpace: boolean; exposeCanonicalRequest: boolean };
+  readonly maxInFlight: number;
+  readonly minChunkBytes: number;
+  inFlight: number;
+  completed: number;
+  private readonly idPrefix: string;
+  private idCounter: number;
+  private readonly fixedAuthOptions: Omit<AuthOptions, "nowMs">;
+
+  constructor(config: Config, deps: GatewayDeps) {
+    this.config = config;
+    this.log = deps.log;
+    const firstEndpoint = Object.values(config.endpoints)[0];
+    this.pools = new UpstreamPools({
+      connections: firstEndpoint?.pool.connections ?? 128,
+      connectTimeoutMs: firstEndpoint?.pool.connectTimeout ?? 5_000,
+      headersTimeoutMs: firstEndpoint?.pool.headersTimeout ?? 30_000,
+      bodyTimeoutMs: firstEndpoint?.pool.bodyTimeout ?? 30_000,
+      keepAliveTimeoutMs: firstEndpoint?.pool.keepAliveTimeout ?? 4_000,
+      caFile: null,
+    }, perOriginOptions(config));
+    this.routes = compileRoutes(config, this.pools);
+    this.credentials = deps.credentials ?? createConfigCredentials(config);
+    this.authorizer = deps.authorizer ?? compileRules(config);
+    this.signingKeys = new SigningKeyCache();
+    this.addressing = {
+      virtualHostDomains: config.addressing.virtualHostDomains,
+      plusIsSpace: config.addressing.plusInPathIsSpace,
+      maxKeyBytes: config.limits.maxKeyBytes,
+    };
+    this.verifyOptions = {
+      plusInPathIsSpace: config.addressing.plusInPathIsSpace,
+      exposeCanonicalRequest: config.auth.exposeCanonicalRequest,
+    };
+    this.fixedAuthOptions = {
+      maxSkewMs: config.auth.maxSkew,
+      plusInPathIsSpace: config.addressing.plusInPathIsSpace,
+      allowedRegions: config.auth.regions.length === 0 ? null : new Set(config.auth.regions),
+      service: "s3",
+      maxPresignExpiresSeconds: Math.floor(config.auth.maxPresignExpiry / 1000),
+    };
+    this.maxInFlight = config.limits.maxInFlight;
+    this.minChunkBytes = config.auth.minChunkBytes;
+    this.inFlight = 0;
+    this.completed = 0;
+    // Request ids: a per-process random prefix and a counter, upper-case hex like S3's.
+    this.idPrefix = Math.floor(Math.random() * 0xffffffff)
+      .toString(16)
+      .toUpperCase()
+      .padStart(8, "0");
+    this.idCounter = 0;
+  }
+
+  nextRequestId(): string {
+    this.idCounter = (this.idCounter + 1) >>> 0;
+    return this.idPrefix + this.idCounter.toString(16).toUpperCase().padStart(8, "0");
+  }
+
+  authOptions(): AuthOptions {
+    return { ...this.fixedAuthOptions, nowMs: Date.now() };
+  }
+
+  upstreamTarget(endpoint: Endpoint, upstreamBucket: string, key: string | null): { host: string; path: string } {
+    return buildUpstreamTarget(
+      { addressing: endpoint.addressing, host: endpoint.host, tls: endpoint.https },
+      upstreamBucket,
+      key,
+      "",
+    );
+  }
+
+  formatCopySource(bucket: string, key: string, versionId: string | null): string {
+    return formatCopySource(bucket, key, versionId);
+  }
+
+  renderListBuckets(buckets: readonly string[], principal: string): string {
+    const epoch = new Date(0);
+    return renderListBuckets(
+      buckets.map((name) => ({ name, creationDate: epoch })),
+      { id: principal, displayName: principal },
+    );
+  }
+
+  renderError(error: S3Error, requestId: string, resource: string): string {
+    return renderErrorXml(error, requestId, resource);
+  }
+
+  /** Called exactly once per request: the access log line and the counters. */
+  finish(exchange: Exchange): void {
+    this.inFlight--;
+    this.completed++;
+    if (!this.config.logging.accessLog) return;
+    this.log.info(
+      {
+        requestId: exchange.id,
+        method: exchange.req.method,
+        operation: exchange.operation,
+        bucket: exchange.bucket,
+        principal: exchange.principal,
+        status: exchange.status,
+        error: exchange.errorCode,
+        bytesIn: exchange.bytesIn,
+        bytesOut: exchange.bytesOut,
+        durationMs: Math.round((performance.now() - exchange.startedAtMs) * 1000) / 1000,
+        upstreamMs: Math.round(exchange.upstreamMs * 1000) / 1000,
+        remote: exchange.req.remoteAddress,
+      },
+      "request",
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.pools.close();
+  }
+}
+
+function perOriginOptions(config: Config) {
+  const map = new Map<string, Record<string, unknown>>();
+  for (const e of Object.values(config.endpoints)) {
+    map.set(new URL(e.url).origin, {
+      connections: e.pool.connections,
+      connectTimeoutMs: e.pool.connectTimeout,
+      headersTimeoutMs: e.pool.headersTimeout,
+      bodyTimeoutMs: e.pool.bodyTimeout,
+      keepAliveTimeoutMs: e.pool.keepAliveTimeout,
+      caFile: e.caFile ?? null,
+    });
+  }
+  return map;
+}

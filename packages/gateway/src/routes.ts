@@ -1,0 +1,82 @@
+/**
+ * Bucket → upstream route, resolved once at startup from the config: the endpoint's origin, how it is
+ * addressed, the bucket's name there and how osp authenticates to it. Endpoints come only from the
+ * config, so no request can steer the gateway to a host of its choosing (DESIGN.md phase 4).
+ */
+import type { Config } from "@osp/config";
+import { IamTokenProvider, type UpstreamPools } from "@osp/upstream";
+
+export type UpstreamAuth =
+  | { readonly type: "hmac"; readonly accessKeyId: string; readonly secretAccessKey: string; readonly region: string }
+  | { readonly type: "iam"; readonly tokens: IamTokenProvider };
+
+export interface Endpoint {
+  readonly name: string;
+  /** `scheme://host[:port]`, the undici pool key. */
+  readonly origin: string;
+  /** `host[:port]` as the Host header carries it (default ports omitted). */
+  readonly host: string;
+  readonly https: boolean;
+  readonly addressing: "path" | "virtual";
+  readonly auth: UpstreamAuth;
+  readonly checksums: "drop" | "forward";
+}
+
+export interface Route {
+  readonly bucket: string;
+  readonly upstreamBucket: string;
+  readonly instance: string | null;
+  readonly endpoint: Endpoint;
+}
+
+export interface Routes {
+  readonly byBucket: ReadonlyMap<string, Route>;
+  readonly endpoints: ReadonlyMap<string, Endpoint>;
+}
+
+/** Builds every route; IAM token providers are shared per (iamUrl, apiKey). */
+export function compileRoutes(config: Config, pools: UpstreamPools): Routes {
+  const endpoints = new Map<string, Endpoint>();
+  const tokenProviders = new Map<string, IamTokenProvider>();
+  for (const [name, e] of Object.entries(config.endpoints)) {
+    const url = new URL(e.url);
+    let auth: UpstreamAuth;
+    if (e.auth.type === "hmac") {
+      auth = {
+        type: "hmac",
+        accessKeyId: e.auth.accessKeyId,
+        secretAccessKey: e.auth.secretAccessKey,
+        region: e.auth.region,
+      };
+    } else {
+      const id = `${e.auth.iamUrl}\n${e.auth.apiKey}`;
+      let tokens = tokenProviders.get(id);
+      if (tokens === undefined) {
+        tokens = new IamTokenProvider({ iamUrl: e.auth.iamUrl, apiKey: e.auth.apiKey, pools });
+        tokenProviders.set(id, tokens);
+      }
+      auth = { type: "iam", tokens };
+    }
+    endpoints.set(name, {
+      name,
+      origin: url.origin,
+      host: url.host,
+      https: url.protocol === "https:",
+      addressing: e.addressing,
+      auth,
+      checksums: e.checksums,
+    });
+  }
+  const byBucket = new Map<string, Route>();
+  for (const [bucket, b] of Object.entries(config.buckets)) {
+    const endpoint = endpoints.get(b.endpoint);
+    if (endpoint === undefined) throw new Error(`bucket ${bucket}: unknown endpoint ${b.endpoint}`); // config checked this
+    byBucket.set(bucket, {
+      bucket,
+      upstreamBucket: b.upstreamBucket ?? bucket,
+      instance: b.instance ?? null,
+      endpoint,
+    });
+  }
+  return { byBucket, endpoints };
+}

@@ -1,0 +1,43 @@
+/**
+ * How osp proves itself to an endpoint (protocol.md §6): a fresh SigV4 signature with the endpoint's
+ * HMAC keys, or an IBM IAM bearer token. The client's own signature never travels upstream.
+ */
+import { type SigningKeyCache, signRequest } from "@osp/sigv4";
+import type { Endpoint } from "./routes.js";
+
+/**
+ * Adds the upstream authentication headers to `headers` (in place). `sha256Hex` is the body's hash when
+ * known before sending; otherwise the body is sent as UNSIGNED-PAYLOAD (S3 accepts it over HTTP and
+ * HTTPS; the client's body was already verified by osp).
+ */
+export async function signUpstream(
+  endpoint: Endpoint,
+  method: string,
+  rawPath: string,
+  rawQuery: string,
+  headers: Array<[string, string]>,
+  sha256Hex: string | null,
+  signingKeys: SigningKeyCache,
+): Promise<void> {
+  const auth = endpoint.auth;
+  if (auth.type === "iam") {
+    headers.push(["authorization", `Bearer ${await auth.tokens.getToken()}`]);
+    return;
+  }
+  const payloadHash = sha256Hex ?? "UNSIGNED-PAYLOAD";
+  const nowMs = Date.now();
+  const amzDate = new Date(nowMs).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  headers.push(["x-amz-date", amzDate], ["x-amz-content-sha256", payloadHash]);
+  const signed = signRequest({
+    method,
+    rawPath,
+    rawQuery,
+    headers,
+    payloadHash,
+    accessKeyId: auth.accessKeyId,
+    signingKey: signingKeys.get(auth.secretAccessKey, { date: amzDate.slice(0, 8), region: auth.region, service: "s3" }),
+    region: auth.region,
+    nowMs,
+  });
+  headers.push(["authorization", signed.authorization]);
+}

@@ -1,0 +1,59 @@
+import type { HttpRejectedEvent } from "./http-channels.js";
+import type { HeadFacts, IncomingRequest } from "./read-request-head.js";
+
+/**
+ * The checks uWS leaves to us. This build closes the connection on a lower-case method and on
+ * `Content-Length` together with `Transfer-Encoding`, never answers a head it cannot parse (README), and calls
+ * the route handler for a non-numeric `Content-Length` before failing the parse and closing. It passes two
+ * disagreeing `Content-Length`s, and transfer codings it does not decode. A proxy must not guess where such a
+ * body ends (RFC 9112 §6.3: request smuggling), so these are refused before any handler sees them (the answer
+ * to a non-numeric length is lost when uWS closes, but no handler starts work on it).
+ */
+
+export interface Rejection {
+  readonly status: 400 | 431 | 501;
+  readonly reason: HttpRejectedEvent["reason"];
+}
+
+const INVALID_TARGET: Rejection = { status: 400, reason: "invalid-request-target" };
+const INVALID_LENGTH: Rejection = { status: 400, reason: "invalid-content-length" };
+const LENGTH_AND_CODING: Rejection = { status: 400, reason: "content-length-with-transfer-encoding" };
+const UNSUPPORTED_CODING: Rejection = { status: 501, reason: "unsupported-transfer-encoding" };
+const HEADER_TOO_LARGE: Rejection = { status: 431, reason: "header-too-large" };
+
+// S3's largest object is 5 TiB (13 digits); 15 digits stay exact as a JS number.
+const CONTENT_LENGTH = /^[0-9]{1,15}$/;
+
+/** `null` when the request may go to the handler, otherwise how to refuse it. */
+export function checkRequestFraming(
+  request: IncomingRequest,
+  facts: HeadFacts,
+  maxHeaderBytes: number,
+): Rejection | null {
+  // uWS decodes the target as UTF-8: U+FFFD means bytes that were not, which cannot be passed on byte-exactly.
+  if (request.rawPath.includes("\uFFFD") || request.rawQuery.includes("\uFFFD")) return INVALID_TARGET;
+  if (facts.transferEncoding !== null) {
+    if (facts.contentLength !== null) return LENGTH_AND_CODING;
+    // RFC 9112 §6.1: a coding the server does not understand is answered 501.
+    if (facts.transferEncodingCount !== 1 || facts.transferEncoding.toLowerCase() !== "chunked") {
+      return UNSUPPORTED_CODING;
+    }
+  }
+  if (
+    facts.contentLength !== null &&
+    (facts.contentLengthConflict || !CONTENT_LENGTH.test(facts.contentLength))
+  ) {
+    return INVALID_LENGTH;
+  }
+  if (facts.headBytes > maxHeaderBytes) return HEADER_TOO_LARGE;
+  return null;
+}
+
+/** Whether the request carries a body: chunked, or a `Content-Length` other than zero. */
+export function requestHasBody(facts: HeadFacts): boolean {
+  if (facts.transferEncoding !== null) return true;
+  const length = facts.contentLength;
+  if (length === null) return false;
+  for (let i = 0; i < length.length; i++) if (length.charCodeAt(i) !== 48) return true;
+  return false;
+}

@@ -1,0 +1,46 @@
+/** The response: corked writes, backpressure, and abort handling over one uWS HttpResponse. */
+export interface ResponseWriter {
+  /** True once the connection is gone (client abort or `destroy()`); every later call is a no-op. */
+  readonly aborted: boolean;
+  /**
+   * The one abort callback (a later call replaces it): the client went away before the response completed.
+   * Not called for `destroy()`, nor after completion. Called at once if the client is already gone.
+   */
+  onAborted(cb: () => void): void;
+  /**
+   * A no-op in this uWS build, kept so callers state where a 100 would belong. uWS itself writes
+   * `HTTP/1.1 100 Continue` before the handler runs for `Expect: 100-continue` (exact lower case), and it has
+   * no way to write one for other spellings: see the README.
+   */
+  writeContinue(): void;
+  /**
+   * Records the status (200–999) and headers; nothing is sent until the first body call, so the head and
+   * body leave in one corked write. Hop-by-hop headers, `Content-Length` and `Date` are dropped (uWS writes
+   * its own). The array is read when the head is sent: do not change it meanwhile. Throws on a second call
+   * or on a header that would corrupt the response (CR/LF/NUL, a name that is not a token).
+   */
+  writeHead(status: number, headers: ReadonlyArray<readonly [string, string]>): void;
+  /**
+   * The whole body (or none) with its Content-Length, corked with the head. On HEAD, 204 and 304 no body is
+   * sent (HEAD reports the body's length). Once the server is closing, asks the client to close too.
+   */
+  end(body?: string | Uint8Array): void;
+  /**
+   * Completes a response that has no body here: HEAD (reports `contentLength`, as a GET would have), 304, or
+   * an error answered to HEAD. Never on 204. The connection stays usable.
+   */
+  endWithoutBody(contentLength?: number): void;
+  /**
+   * Streams a body chunk. With `totalLength` (given on the first call, fixed after), the response has that
+   * exact Content-Length and completes when the last byte is handed over; with `null` it is chunked. `false`
+   * means backpressure: wait for `onWritable` before writing again. The chunk is kept, not copied, until
+   * written: do not change it meanwhile. Bytes beyond `totalLength` destroy the connection.
+   */
+  write(chunk: Uint8Array, totalLength: number | null): boolean;
+  /** The one writable callback: called once the backpressure of the last `false` write has drained. */
+  onWritable(cb: () => void): void;
+  /** Ends a streamed body: the chunked terminator, or (known length) a check that every byte was written. */
+  finish(): void;
+  /** Closes the connection at once, so a truncated body can never look complete. No-op once completed. */
+  destroy(): void;
+}

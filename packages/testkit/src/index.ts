@@ -1,0 +1,13 @@
+export {
+  type BearerCheckingUpstream,
+  type BearerUpstreamStats,
+  type StoredObject,
+  startBearerCheckingUpstream,
+} from "./bearer-checking-upstream.js";
+export {
+  type FakeIamOptions,
+  type FakeIamServer,
+  type FakeIamStats,
+  startFakeIamServer,
+} from "./fake-iam-server.js";
+export { closeServer, listenOnLoopback } from "./listen-on-loopback.js";

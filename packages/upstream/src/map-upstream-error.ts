@@ -1,0 +1,90 @@
+import { S3Error } from "@osp/errors";
+
+/**
+ * Turns whatever undici, the socket or the caller raised into the gateway's one error model. Codes are ones
+ * S3 clients retry (503 ServiceUnavailable, 500 InternalError) whenever a retry can help. Messages are fixed
+ * sentences without host names; the original error stays in `cause` for the logs.
+ *
+ * | what happened                                              | before headers           | after headers  |
+ * |------------------------------------------------------------|--------------------------|----------------|
+ * | refused, unreachable, DNS failure, connect timeout, TLS    | ServiceUnavailable 503   | (cannot occur) |
+ * | headers timeout                                            | ServiceUnavailable 503   | (cannot occur) |
+ * | reset / closed socket / EPIPE                              | ServiceUnavailable 503   | InternalError 500 |
+ * | body timeout, short response body                          | InternalError 500        | InternalError 500 |
+ * | unparsable response, headers too large                     | InternalError 500        | InternalError 500 |
+ * | pool closed or destroyed (shutdown)                        | ServiceUnavailable 503, source internal    |
+ * | invalid request (header, path, length mismatch)            | InternalError 500, source internal         |
+ * | an `S3Error` passed to `UpstreamBody.destroy()`            | that error, unchanged                      |
+ */
+export function mapUpstreamError(err: unknown, headersReceived: boolean): S3Error {
+  if (err instanceof S3Error) return err;
+  const code = errorCode(err);
+  if (UNREACHABLE.has(code) || isTlsFailure(code)) {
+    return upstream("ServiceUnavailable", "The upstream object store could not be reached.", err);
+  }
+  if (code === "UND_ERR_HEADERS_TIMEOUT") {
+    return upstream("ServiceUnavailable", "The upstream object store did not answer in time.", err);
+  }
+  if (CONNECTION_LOST.has(code)) {
+    return headersReceived
+      ? upstream("InternalError", "The upstream object store closed the connection mid-response.", err)
+      : upstream("ServiceUnavailable", "The upstream object store closed the connection.", err);
+  }
+  if (code === "UND_ERR_BODY_TIMEOUT") {
+    return upstream("InternalError", "The upstream object store stopped sending the response.", err);
+  }
+  if (
+    code === "UND_ERR_RES_CONTENT_LENGTH_MISMATCH" ||
+    code === "UND_ERR_HEADERS_OVERFLOW" ||
+    code.startsWith("HPE_")
+  ) {
+    return upstream("InternalError", "The upstream object store sent an invalid response.", err);
+  }
+  if (code === "UND_ERR_CLOSED" || code === "UND_ERR_DESTROYED") {
+    return new S3Error("ServiceUnavailable", "The gateway is shutting down.", {
+      source: "internal",
+      cause: err,
+    });
+  }
+  return new S3Error("InternalError", undefined, { source: "internal", cause: err });
+}
+
+function upstream(code: "ServiceUnavailable" | "InternalError", message: string, cause: unknown): S3Error {
+  return new S3Error(code, message, { source: "upstream", cause });
+}
+
+function errorCode(err: unknown): string {
+  if (typeof err === "object" && err !== null && "code" in err && typeof err.code === "string")
+    return err.code;
+  return "";
+}
+
+const UNREACHABLE: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "EHOSTDOWN",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "ETIMEDOUT",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+const CONNECTION_LOST: ReadonlySet<string> = new Set([
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "UND_ERR_SOCKET",
+]);
+
+/** OpenSSL verification codes (`CERT_HAS_EXPIRED`, `DEPTH_ZERO_SELF_SIGNED_CERT`, …) and Node's `ERR_TLS_*`. */
+function isTlsFailure(code: string): boolean {
+  return (
+    code.startsWith("ERR_TLS_") ||
+    code.startsWith("ERR_SSL_") ||
+    code.includes("CERT") ||
+    code.startsWith("UNABLE_TO_") ||
+    code === "HOSTNAME_MISMATCH"
+  );
+}

@@ -1,0 +1,64 @@
+/**
+ * Connection settings of one upstream origin, validated where they enter (the `UpstreamPools` constructor) so
+ * a bad value fails at start-up with its key path, never on the first request.
+ */
+
+/** Settings of the undici Pool of one origin. TLS verification is always on; there is no switch to turn it off. */
+export interface OriginOptions {
+  /** Most sockets to the origin. Fewer than the concurrent requests of a process costs 20–30 % throughput. */
+  readonly connections: number;
+  /** TCP + TLS handshake deadline. */
+  readonly connectTimeoutMs: number;
+  /** Deadline for the response headers, counted from the end of the request body. */
+  readonly headersTimeoutMs: number;
+  /** Longest silence between two response body chunks (not counted while the caller has paused the response). */
+  readonly bodyTimeoutMs: number;
+  /** How long an idle socket stays open when the origin sends no `Keep-Alive: timeout=` hint. */
+  readonly keepAliveTimeoutMs: number;
+  /** PEM file of the CAs to trust for this origin instead of Node's bundled roots; `null` = Node's roots. */
+  readonly caFile: string | null;
+}
+
+/**
+ * Defaults: 128 connections measured as fast as 32 and never slower (performance-facts.md "Pool size");
+ * headers timeout generous because CopyObject and CompleteMultipartUpload can think for a while;
+ * keep-alive 4 s = undici's default, below the idle timeout of common S3 front ends.
+ */
+export const DEFAULT_ORIGIN_OPTIONS: OriginOptions = Object.freeze({
+  connections: 128,
+  connectTimeoutMs: 10_000,
+  headersTimeoutMs: 120_000,
+  bodyTimeoutMs: 120_000,
+  keepAliveTimeoutMs: 4_000,
+  caFile: null,
+});
+
+const POSITIVE_INTEGER_KEYS = [
+  "connections",
+  "connectTimeoutMs",
+  "headersTimeoutMs",
+  "bodyTimeoutMs",
+  "keepAliveTimeoutMs",
+] as const;
+
+/**
+ * Merges `overrides` over `base` and checks every value; throws a `TypeError` naming `where` and the key.
+ * Returns a frozen object.
+ */
+export function resolveOriginOptions(
+  base: OriginOptions,
+  overrides: Partial<OriginOptions> | undefined,
+  where: string,
+): OriginOptions {
+  const merged: OriginOptions = { ...base, ...overrides };
+  for (const key of POSITIVE_INTEGER_KEYS) {
+    const value = merged[key];
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new TypeError(`${where}.${key} must be a positive integer, got ${String(value)}`);
+    }
+  }
+  if (merged.caFile !== null && (typeof merged.caFile !== "string" || merged.caFile.length === 0)) {
+    throw new TypeError(`${where}.caFile must be a file path or null`);
+  }
+  return Object.freeze(merged);
+}

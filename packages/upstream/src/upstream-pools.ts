@@ -1,0 +1,129 @@
+import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import { S3Error } from "@osp/errors";
+import { Pool } from "undici";
+import { DEFAULT_ORIGIN_OPTIONS, type OriginOptions, resolveOriginOptions } from "./origin-options.js";
+
+/** One origin's pool and what every request to it needs; built once, on the first request. */
+export interface OriginPool {
+  readonly pool: Pool;
+  /**
+   * TLS server name pinned to the origin's host name, so requests whose `host` header differs (virtual-hosted
+   * buckets) share sockets: undici reconnects whenever a request's server name changes. `undefined` for
+   * plain HTTP and IP-literal origins.
+   */
+  readonly servername: string | undefined;
+}
+
+/**
+ * One undici `Pool` per origin (`scheme://host[:port]`, exactly the string the config gives), created lazily
+ * and kept for the life of the process. Origins come from configuration only; nothing a client sends picks one.
+ */
+export class UpstreamPools {
+  readonly #defaults: OriginOptions;
+  readonly #perOrigin: ReadonlyMap<string, OriginOptions>;
+  readonly #caPem: ReadonlyMap<string, Buffer>;
+  readonly #pools = new Map<string, OriginPool>();
+  #closed = false;
+
+  /**
+   * Validates every option and reads every `caFile` now, so configuration mistakes surface at start-up.
+   * Throws `TypeError` (bad value) or the file system error (unreadable CA file).
+   */
+  constructor(
+    defaults: Partial<OriginOptions> = DEFAULT_ORIGIN_OPTIONS,
+    perOrigin: ReadonlyMap<string, Partial<OriginOptions>> = new Map(),
+  ) {
+    this.#defaults = resolveOriginOptions(DEFAULT_ORIGIN_OPTIONS, defaults, "upstream.defaults");
+    const resolved = new Map<string, OriginOptions>();
+    for (const [origin, overrides] of perOrigin) {
+      resolved.set(origin, resolveOriginOptions(this.#defaults, overrides, `upstream.origins[${origin}]`));
+    }
+    this.#perOrigin = resolved;
+    const caPem = new Map<string, Buffer>();
+    for (const options of [this.#defaults, ...resolved.values()]) {
+      if (options.caFile !== null && !caPem.has(options.caFile)) {
+        caPem.set(options.caFile, readFileSync(options.caFile));
+      }
+    }
+    this.#caPem = caPem;
+  }
+
+  /** The settings that apply to `origin`. */
+  optionsFor(origin: string): OriginOptions {
+    return this.#perOrigin.get(origin) ?? this.#defaults;
+  }
+
+  /**
+   * The pool of `origin`, created on first use. Throws `S3Error` ServiceUnavailable (source internal) after
+   * `close()`/`destroy()`, and InternalError for an origin that is not `http(s)://host[:port]`.
+   */
+  poolFor(origin: string): OriginPool {
+    const existing = this.#pools.get(origin);
+    if (existing !== undefined) return existing;
+    if (this.#closed) {
+      throw new S3Error("ServiceUnavailable", "The gateway is shutting down.", { source: "internal" });
+    }
+    const created = this.#createPool(origin);
+    this.#pools.set(origin, created);
+    return created;
+  }
+
+  /** Stops taking requests and resolves once every in-flight request has finished and sockets are closed. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#pools.values()].map((p) => p.pool.close()));
+  }
+
+  /** Tears every socket down now; in-flight requests fail with ServiceUnavailable (source internal). */
+  async destroy(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#pools.values()].map((p) => p.pool.destroy()));
+  }
+
+  #createPool(origin: string): OriginPool {
+    const url = parseOrigin(origin);
+    const options = this.optionsFor(origin);
+    const https = url.protocol === "https:";
+    const ca = options.caFile === null ? undefined : this.#caPem.get(options.caFile);
+    const pool = new Pool(origin, {
+      connections: options.connections,
+      connectTimeout: options.connectTimeoutMs,
+      headersTimeout: options.headersTimeoutMs,
+      bodyTimeout: options.bodyTimeoutMs,
+      keepAliveTimeout: options.keepAliveTimeoutMs,
+      pipelining: 1,
+      allowH2: false,
+      strictContentLength: true,
+      // Certificate checks stay on whatever the config says; a `ca` replaces Node's roots for this origin.
+      connect: ca === undefined ? { rejectUnauthorized: true } : { rejectUnauthorized: true, ca },
+    });
+    const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+    return { pool, servername: https && isIP(host) === 0 ? host : undefined };
+  }
+}
+
+function parseOrigin(origin: string): URL {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    throw invalidOrigin();
+  }
+  const plain =
+    (url.protocol === "https:" || url.protocol === "http:") &&
+    url.username === "" &&
+    url.password === "" &&
+    url.pathname === "/" &&
+    url.search === "" &&
+    url.hash === "";
+  if (!plain) throw invalidOrigin();
+  return url;
+}
+
+function invalidOrigin(): S3Error {
+  // The origin comes from the config, so this is the gateway's fault; the text never reaches clients verbatim.
+  return new S3Error("InternalError", "An upstream origin is not of the form scheme://host[:port].", {
+    source: "internal",
+  });
+}

@@ -1,0 +1,252 @@
+/**
+ * Requests SDKs won't make, sent raw: signed aws-chunked bodies (good and tampered), lying payload
+ * hashes and digests, unsigned x-amz-* headers, Expect: 100-continue, refused framings and auth
+ * schemes. A refused body must never be stored upstream: each case checks s3rver directly.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { connect } from "node:net";
+import { after, before, describe, test } from "node:test";
+import { HeadObjectCommand } from "@aws-sdk/client-s3";
+import { deriveSigningKey, encodeAwsChunked, signRequest } from "@osp/sigv4";
+import { ALICE, errorCode, rawRequest, type Stack, startStack } from "./harness.js";
+
+function amzDateOf(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+}
+
+/** Signs like an SDK would: host, x-amz-date, x-amz-content-sha256 and the given headers. */
+function sign(
+  stack: Stack,
+  method: string,
+  path: string,
+  headers: Array<[string, string]>,
+  payloadHash: string,
+  nowMs = Date.now(),
+): { headers: Array<[string, string]>; signature: string; amzDate: string } {
+  const amzDate = amzDateOf(nowMs);
+  const all: Array<[string, string]> = [
+    ["host", new URL(stack.endpoint).host],
+    ["x-amz-date", amzDate],
+    ["x-amz-content-sha256", payloadHash],
+    ...headers,
+  ];
+  const [rawPath, rawQuery = ""] = path.split("?");
+  const signed = signRequest({
+    method,
+    rawPath: rawPath!,
+    rawQuery,
+    headers: all,
+    payloadHash,
+    accessKeyId: ALICE.accessKeyId,
+    secretAccessKey: ALICE.secretAccessKey,
+    region: "us-east-1",
+    nowMs,
+  });
+  return { headers: [...all, ["authorization", signed.authorization]], signature: signed.signature, amzDate };
+}
+
+async function storedUpstream(stack: Stack, key: string): Promise<boolean> {
+  try {
+    await stack.direct().send(new HeadObjectCommand({ Bucket: "data", Key: key }));
+    return true;
+  } catch (err) {
+    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+    throw err;
+  }
+}
+
+function chunkedPut(stack: Stack, key: string, data: Buffer, tamper: (body: Buffer) => void = () => {}) {
+  const nowMs = Date.now();
+  const path = `/data/${key}`;
+  const mode = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
+  const probe = encodeAwsChunked(data, {
+    chunkBytes: 65536,
+    mode: "streaming-signed",
+    signing: {
+      signingKey: Buffer.alloc(32),
+      amzDate: amzDateOf(nowMs),
+      scope: { date: amzDateOf(nowMs).slice(0, 8), region: "us-east-1", service: "s3" },
+      seedSignature: "0".repeat(64),
+    },
+  });
+  const signed = sign(
+    stack,
+    "PUT",
+    path,
+    [
+      ["content-encoding", "aws-chunked"],
+      ["x-amz-decoded-content-length", String(data.length)],
+      ["content-length", String(probe.length)],
+    ],
+    mode,
+    nowMs,
+  );
+  const scope = { date: signed.amzDate.slice(0, 8), region: "us-east-1", service: "s3" };
+  const body = encodeAwsChunked(data, {
+    chunkBytes: 65536,
+    mode: "streaming-signed",
+    signing: {
+      signingKey: deriveSigningKey(ALICE.secretAccessKey, scope.date, scope.region, scope.service),
+      amzDate: signed.amzDate,
+      scope,
+      seedSignature: signed.signature,
+    },
+  });
+  assert.equal(body.length, probe.length);
+  tamper(body);
+  return rawRequest(stack.endpoint, { method: "PUT", path, headers: signed.headers, body });
+}
+
+describe("raw requests through osp", () => {
+  let stack: Stack;
+  const payload = Buffer.alloc(200_000, "a");
+  before(async () => {
+    stack = await startStack();
+  });
+  after(async () => {
+    await stack.close();
+  });
+
+  test("stores a signed aws-chunked upload and serves it back exactly", async () => {
+    const res = await chunkedPut(stack, "chunked-ok", payload);
+    assert.equal(res.status, 200, res.body);
+    assert.ok(await storedUpstream(stack, "chunked-ok"));
+  });
+
+  test("refuses a tampered chunk with SignatureDoesNotMatch and stores nothing", async () => {
+    const res = await chunkedPut(stack, "chunked-bad", payload, (body) => {
+      body[body.length - 500] ^= 1; // inside the last data chunk
+    });
+    assert.equal(res.status, 403);
+    assert.equal(errorCode(res.body), "SignatureDoesNotMatch");
+    assert.equal(await storedUpstream(stack, "chunked-bad"), false);
+  });
+
+  test("refuses a body whose SHA-256 is not the declared one and stores nothing", async () => {
+    const body = Buffer.from("the real body");
+    const declared = createHash("sha256").update("another body").digest("hex");
+    const signed = sign(stack, "PUT", "/data/sha-bad", [["content-length", String(body.length)]], declared);
+    const res = await rawRequest(stack.endpoint, { method: "PUT", path: "/data/sha-bad", headers: signed.headers, body });
+    assert.equal(res.status, 400);
+    assert.equal(errorCode(res.body), "XAmzContentSHA256Mismatch");
+    assert.equal(await storedUpstream(stack, "sha-bad"), false);
+  });
+
+  test("refuses a wrong Content-MD5 with BadDigest and stores nothing", async () => {
+    const body = Buffer.from("md5 checked body");
+    const wrongMd5 = createHash("md5").update("something else").digest("base64");
+    const signed = sign(
+      stack,
+      "PUT",
+      "/data/md5-bad",
+      [
+        ["content-length", String(body.length)],
+        ["content-md5", wrongMd5],
+      ],
+      "UNSIGNED-PAYLOAD",
+    );
+    const res = await rawRequest(stack.endpoint, { method: "PUT", path: "/data/md5-bad", headers: signed.headers, body });
+    assert.equal(res.status, 400);
+    assert.equal(errorCode(res.body), "BadDigest");
+    assert.equal(await storedUpstream(stack, "md5-bad"), false);
+  });
+
+  test("refuses an x-amz-* header that was not signed", async () => {
+    const signed = sign(stack, "GET", "/data/plain.txt", [], "UNSIGNED-PAYLOAD");
+    signed.headers.push(["x-amz-meta-sneaky", "1"]);
+    const res = await rawRequest(stack.endpoint, { method: "GET", path: "/data/plain.txt", headers: signed.headers });
+    assert.equal(res.status, 403);
+    assert.equal(errorCode(res.body), "AccessDenied");
+  });
+
+  test("refuses a request signed 16 minutes ago with RequestTimeTooSkewed", async () => {
+    const signed = sign(stack, "GET", "/data/x", [], "UNSIGNED-PAYLOAD", Date.now() - 16 * 60_000);
+    const res = await rawRequest(stack.endpoint, { method: "GET", path: "/data/x", headers: signed.headers });
+    assert.equal(res.status, 403);
+    assert.equal(errorCode(res.body), "RequestTimeTooSkewed");
+  });
+
+  test("authenticates every method, OPTIONS and unknown ones included", async () => {
+    for (const method of ["GET", "OPTIONS", "PATCH", "PROPFIND", "DELETE"]) {
+      const res = await rawRequest(stack.endpoint, { method, path: "/data/x?uploadId=1", headers: [["host", "h"]] });
+      assert.equal(res.status, 403, method);
+      assert.equal(errorCode(res.body), "AccessDenied", method);
+    }
+  });
+
+  test("refuses SigV2 and unknown authorization schemes with S3's codes", async () => {
+    const v2 = await rawRequest(stack.endpoint, {
+      method: "GET",
+      path: "/data/x",
+      headers: [["authorization", "AWS ALICEACCESSKEY01:c2lnbmF0dXJl"]],
+    });
+    assert.equal(v2.status, 400);
+    assert.equal(errorCode(v2.body), "InvalidRequest");
+    const bearer = await rawRequest(stack.endpoint, {
+      method: "GET",
+      path: "/data/x",
+      headers: [["authorization", "Bearer abc"]],
+    });
+    assert.equal(bearer.status, 400);
+    assert.equal(errorCode(bearer.body), "InvalidArgument");
+  });
+
+  test("answers a plain chunked upload with NotImplemented and aws-chunked without a length with 411", async () => {
+    const signed = sign(stack, "PUT", "/data/te", [["transfer-encoding", "chunked"]], "UNSIGNED-PAYLOAD");
+    const te = await rawRequest(stack.endpoint, { method: "PUT", path: "/data/te", headers: signed.headers, body: Buffer.from("abc") });
+    assert.equal(te.status, 501);
+    assert.equal(errorCode(te.body), "NotImplemented");
+    const noLength = sign(
+      stack,
+      "PUT",
+      "/data/nolen",
+      [
+        ["content-encoding", "aws-chunked"],
+        ["content-length", "5"],
+      ],
+      "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+    );
+    const res = await rawRequest(stack.endpoint, {
+      method: "PUT",
+      path: "/data/nolen",
+      headers: noLength.headers,
+      body: Buffer.from("0\r\n\r\n"),
+    });
+    assert.equal(res.status, 411);
+    assert.equal(errorCode(res.body), "MissingContentLength");
+  });
+
+  test("sends 100 Continue only after authentication passes", async () => {
+    const port = Number(new URL(stack.endpoint).port);
+    const exchange = (headers: Array<[string, string]>) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, "127.0.0.1");
+        let seen = "";
+        socket.setEncoding("latin1");
+        socket.on("data", (d: string) => {
+          seen += d;
+          if (seen.includes("\r\n\r\n")) {
+            socket.destroy();
+            resolve(seen);
+          }
+        });
+        socket.on("error", reject);
+        socket.write(`PUT /data/continue HTTP/1.1\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n`);
+      });
+    const good = sign(
+      stack,
+      "PUT",
+      "/data/continue",
+      [
+        ["content-length", "5"],
+        ["expect", "100-continue"],
+      ],
+      "UNSIGNED-PAYLOAD",
+    );
+    assert.match(await exchange(good.headers), /^HTTP\/1\.1 100 Continue/);
+    const flip = (v: string) => v.slice(0, -1) + (v.endsWith("0") ? "1" : "0");
+    const bad = good.headers.map(([k, v]): [string, string] => [k, k === "authorization" ? flip(v) : v]);
+    assert.match(await exchange(bad), /^HTTP\/1\.1 403/);
+  });
+});
