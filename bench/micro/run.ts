@@ -29,11 +29,15 @@ const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(
 const date = new Date().toISOString().slice(0, 10);
 const width = Math.max(...rows.map((r) => r.name.length));
 process.stdout.write(`machine: ${machine}\nnode: ${process.version}\ncommit: ${commit}\n\n`);
-for (const r of rows) process.stdout.write(`${r.name.padEnd(width)}  ${r.value.toFixed(2).padStart(10)} ${r.unit}\n`);
+for (const r of rows)
+  process.stdout.write(`${r.name.padEnd(width)}  ${r.value.toFixed(2).padStart(10)} ${r.unit}\n`);
 if (!quick) {
   const dir = join(import.meta.dirname, "..", "..", "results");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `micro-${date}-${commit}.json`);
-  writeFileSync(file, `${JSON.stringify({ kind: "micro", date, commit, node: process.version, machine, rows }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ kind: "micro", date, commit, node: process.version, machine, rows }, null, 2)}\n`,
+  );
   process.stdout.write(`\nwrote ${file}\n`);
 }

@@ -1,12 +1,13 @@
 /**
- * End-to-end fixture: s3rver as the upstream, one osp worker in this process in front of it, and
+ * End-to-end fixture: s3rver (fast) or radosgw (a real Ceph S3 server that checks every re-signed request
+ * strictly) as the upstream, one osp worker in this process in front of it, and
  * AWS SDK clients pointed at the worker. Everything on 127.0.0.1, ports chosen by the OS.
  */
 import { S3Client } from "@aws-sdk/client-s3";
 import { compileConfig } from "@osp/config";
 import { startWorker, type Worker } from "@osp/gateway";
 import { createLogger } from "@osp/log";
-import { type S3rverUpstream, startS3rver } from "@osp/testkit";
+import { type S3rverUpstream, startRadosgw, startS3rver } from "@osp/testkit";
 
 export const ALICE = { accessKeyId: "ALICEACCESSKEY01", secretAccessKey: "alice-secret-key-0123456789" };
 export const BOB = { accessKeyId: "BOBACCESSKEY0001", secretAccessKey: "bob-secret-key-0123456789" };
@@ -16,7 +17,7 @@ export interface Stack {
   readonly worker: Worker;
   readonly endpoint: string;
   client(credentials?: { accessKeyId: string; secretAccessKey: string }): S3Client;
-  /** A client straight to s3rver, to see what really got stored. */
+  /** A client straight to the upstream, to see what really got stored. */
   direct(): S3Client;
   close(): Promise<void>;
 }
@@ -25,8 +26,13 @@ export interface Stack {
  * Buckets: `data` (alice: everything; bob: read+list under `public/`), `mapped` (stored upstream as
  * `mapped-upstream`), `forbidden` (nobody). `extraYaml` is appended to the config.
  */
-export async function startStack(extraYaml = ""): Promise<Stack> {
-  const upstream = await startS3rver({ buckets: ["data", "mapped-upstream", "forbidden"] });
+export async function startStack(
+  options: { upstream?: "s3rver" | "radosgw"; extraYaml?: string } = {},
+): Promise<Stack> {
+  const buckets = ["data", "mapped-upstream", "forbidden"];
+  const upstream =
+    options.upstream === "radosgw" ? await startRadosgw({ buckets }) : await startS3rver({ buckets });
+  const extraYaml = options.extraYaml ?? "";
   const config = compileConfig(
     `
 listen: { host: 127.0.0.1, port: 0 }
@@ -55,7 +61,13 @@ ${extraYaml}`,
   const endpoint = `http://127.0.0.1:${worker.port}`;
   const clients: S3Client[] = [];
   const make = (url: string, credentials: { accessKeyId: string; secretAccessKey: string }) => {
-    const c = new S3Client({ endpoint: url, region: "us-east-1", forcePathStyle: true, credentials, maxAttempts: 1 });
+    const c = new S3Client({
+      endpoint: url,
+      region: "us-east-1",
+      forcePathStyle: true,
+      credentials,
+      maxAttempts: 1,
+    });
     clients.push(c);
     return c;
   };
@@ -64,7 +76,8 @@ ${extraYaml}`,
     worker,
     endpoint,
     client: (credentials = ALICE) => make(endpoint, credentials),
-    direct: () => make(upstream.url, { accessKeyId: upstream.accessKeyId, secretAccessKey: upstream.secretAccessKey }),
+    direct: () =>
+      make(upstream.url, { accessKeyId: upstream.accessKeyId, secretAccessKey: upstream.secretAccessKey }),
     async close() {
       for (const c of clients) c.destroy();
       await worker.close(2_000);

@@ -42,9 +42,8 @@ authorization:
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(`osp demo: gateway on ${endpoint} in front of s3rver at ${upstream.url}`);
 
-  const { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, ListObjectsV2Command } = await import(
-    "@aws-sdk/client-s3"
-  );
+  const { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, ListObjectsV2Command } =
+    await import("@aws-sdk/client-s3");
   const client = new S3Client({
     endpoint,
     region: "us-east-1",

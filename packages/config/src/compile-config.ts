@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
-import { interpolateEnv, type InterpolationProblem } from "./interpolate.js";
+import { type InterpolationProblem, interpolateEnv } from "./interpolate.js";
 import { configSchema, type RawConfig } from "./schema.js";
 
 export interface ConfigProblem {
@@ -18,7 +18,9 @@ export interface ConfigProblem {
 export class ConfigError extends Error {
   readonly problems: readonly ConfigProblem[];
   constructor(source: string, problems: readonly ConfigProblem[]) {
-    super(`${source}: ${problems.length} problem(s)\n${problems.map((p) => `  ${p.path || "(root)"}: ${p.message}`).join("\n")}`);
+    super(
+      `${source}: ${problems.length} problem(s)\n${problems.map((p) => `  ${p.path || "(root)"}: ${p.message}`).join("\n")}`,
+    );
     this.name = "ConfigError";
     this.problems = problems;
   }
@@ -32,7 +34,10 @@ type DeepReadonly<T> = T extends (infer U)[]
     : T;
 
 /** Reads and compiles a config file. Throws `ConfigError` listing every problem. */
-export function loadConfigFile(file: string, env: Readonly<Record<string, string | undefined>> = process.env): Config {
+export function loadConfigFile(
+  file: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Config {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -77,7 +82,10 @@ function crossCheck(config: RawConfig): ConfigProblem[] {
       });
     }
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name)) {
-      problems.push({ path: `buckets.${name}`, message: "is not a valid S3 bucket name (3-63 of a-z 0-9 . -)" });
+      problems.push({
+        path: `buckets.${name}`,
+        message: "is not a valid S3 bucket name (3-63 of a-z 0-9 . -)",
+      });
     }
   }
   const seen = new Map<string, number>();

@@ -1,3 +1,10 @@
-export { type Config, ConfigError, type ConfigProblem, compileConfig, loadConfigFile, suggest } from "./compile-config.js";
+export {
+  type Config,
+  ConfigError,
+  type ConfigProblem,
+  compileConfig,
+  loadConfigFile,
+  suggest,
+} from "./compile-config.js";
 export { parseDurationMs } from "./duration.js";
 export { ACTIONS, configSchema, type RawConfig } from "./schema.js";

@@ -10,7 +10,10 @@ import { parseDurationMs } from "./duration.js";
 const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const ms = parseDurationMs(value);
   if (ms === null) {
-    ctx.addIssue({ code: "custom", message: `expected a duration like 250ms, 10s, 15m or 1h, got ${JSON.stringify(value)}` });
+    ctx.addIssue({
+      code: "custom",
+      message: `expected a duration like 250ms, 10s, 15m or 1h, got ${JSON.stringify(value)}`,
+    });
     return z.NEVER;
   }
   return ms;
@@ -22,7 +25,11 @@ const nonEmpty = z.string().min(1, "must not be empty");
 const httpUrl = z.string().refine((u) => {
   try {
     const parsed = new URL(u);
-    return (parsed.protocol === "http:" || parsed.protocol === "https:") && parsed.search === "" && parsed.hash === "";
+    return (
+      (parsed.protocol === "http:" || parsed.protocol === "https:") &&
+      parsed.search === "" &&
+      parsed.hash === ""
+    );
   } catch {
     return false;
   }

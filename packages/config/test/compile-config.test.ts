@@ -66,7 +66,10 @@ test("rejects a bucket that names an unknown endpoint, with a suggestion", () =>
     UP_SECRET: "upsecret",
     OSP_SECRET: "clientsecret",
   });
-  assert.deepEqual(problems.map(([p]) => p), ["buckets.data.endpoint"]);
+  assert.deepEqual(
+    problems.map(([p]) => p),
+    ["buckets.data.endpoint"],
+  );
   assert.match(problems[0]![1], /did you mean "local"/);
 });
 
@@ -74,7 +77,10 @@ test("rejects an unparseable duration", () => {
   const problems = problemsOf(
     `${minimal}
 auth: { maxSkew: soon }
-`.replace("principal: alice }", "principal: alice }\n  - { accessKeyId: MYLOCAL123, secretAccessKey: abcdefghij, principal: bob }"),
+`.replace(
+      "principal: alice }",
+      "principal: alice }\n  - { accessKeyId: MYLOCAL123, secretAccessKey: abcdefghij, principal: bob }",
+    ),
     { UP_SECRET: "upsecret", OSP_SECRET: "clientsecret" },
   );
   const paths = problems.map(([p]) => p);
@@ -97,7 +103,10 @@ test("accepts the annotated example in deploy/config with its variables set", as
 
 test("rejects two credentials with the same access key", () => {
   const problems = problemsOf(
-    minimal.replace("principal: alice }", "principal: alice }\n  - { accessKeyId: MYLOCAL123, secretAccessKey: abcdefghij, principal: bob }"),
+    minimal.replace(
+      "principal: alice }",
+      "principal: alice }\n  - { accessKeyId: MYLOCAL123, secretAccessKey: abcdefghij, principal: bob }",
+    ),
     { UP_SECRET: "upsecret", OSP_SECRET: "clientsecret" },
   );
   assert.deepEqual(problems, [["credentials[1].accessKeyId", "duplicates credentials[0]"]]);

@@ -49,7 +49,10 @@ export function planBody(
     payload.kind === "streaming-signed-trailer" ||
     payload.kind === "streaming-unsigned-trailer"
   ) {
-    const decoded = parseLength(headerValue(headers, "x-amz-decoded-content-length"), "x-amz-decoded-content-length");
+    const decoded = parseLength(
+      headerValue(headers, "x-amz-decoded-content-length"),
+      "x-amz-decoded-content-length",
+    );
     if (decoded === null) throw new S3Error("MissingContentLength");
     const announced = (headerValue(headers, "x-amz-trailer") ?? "")
       .split(",")
@@ -65,7 +68,12 @@ export function planBody(
       announcedTrailers: announced,
       minChunkBytes: options.minChunkBytes,
     });
-    return { upstreamLength: decoded, clientSendsBody: true, verifier, sha256Hex: decoded === 0 ? EMPTY_SHA256 : null };
+    return {
+      upstreamLength: decoded,
+      clientSendsBody: true,
+      verifier,
+      sha256Hex: decoded === 0 ? EMPTY_SHA256 : null,
+    };
   }
 
   if (transferEncoding !== null && transferEncoding.toLowerCase() !== "identity") {

@@ -15,7 +15,7 @@ import {
   type S3Target,
 } from "@osp/s3";
 import { type AuthenticatedRequest, authenticateRequest, verifySignature } from "@osp/sigv4";
-import { sendUpstream, type UpstreamBody, type UpstreamCall, createUpstreamBody } from "@osp/upstream";
+import { createUpstreamBody, sendUpstream, type UpstreamBody, type UpstreamCall } from "@osp/upstream";
 import type { BodyPlan } from "./body-plan.js";
 import { planBody } from "./body-plan.js";
 import { forwardRequestHeaders, forwardResponseHeaders, headerValue } from "./forward-headers.js";
@@ -25,7 +25,12 @@ import { queryValue, upstreamQuery } from "./query.js";
 import type { Route } from "./routes.js";
 import { signUpstream } from "./upstream-auth.js";
 
-const LIST_OPERATIONS = new Set(["ListObjects", "ListObjectsV2", "ListObjectVersions", "ListMultipartUploads"]);
+const LIST_OPERATIONS = new Set([
+  "ListObjects",
+  "ListObjectsV2",
+  "ListObjectVersions",
+  "ListMultipartUploads",
+]);
 
 export class Exchange {
   readonly id: string;
@@ -80,9 +85,14 @@ export class Exchange {
   /** Runs the pipeline; never throws (every failure becomes an S3 error response or a closed socket). */
   async run(): Promise<void> {
     try {
-      if (this.core.inFlight > this.core.maxInFlight) throw new S3Error("SlowDown", undefined, { source: "internal" });
+      if (this.core.inFlight > this.core.maxInFlight)
+        throw new S3Error("SlowDown", undefined, { source: "internal" });
       // Phase 1: parse.
-      const target = resolveTarget(this.req.rawPath, headerValue(this.req.headers, "host"), this.core.addressing);
+      const target = resolveTarget(
+        this.req.rawPath,
+        headerValue(this.req.headers, "host"),
+        this.core.addressing,
+      );
       if (target instanceof S3Error) throw target;
       this.bucket = target.bucket;
       const query = parseQuery(this.req.rawQuery);
@@ -108,16 +118,16 @@ export class Exchange {
       let copyHeader: string | null = null;
       if (copy !== null) {
         if (copy.route.endpoint !== route.endpoint) {
-          throw new S3Error("InvalidRequest", "The copy source bucket is served by another endpoint than the target.");
+          throw new S3Error(
+            "InvalidRequest",
+            "The copy source bucket is served by another endpoint than the target.",
+          );
         }
         copyHeader = this.core.formatCopySource(copy.route.upstreamBucket, copy.key, copy.versionId);
       }
 
       // Phase 5: forward.
       const plan = planBody(auth, signingKey, { minChunkBytes: this.core.minChunkBytes });
-      if (/^100-continue$/i.test(headerValue(this.req.headers, "expect") ?? "") && !this.res.aborted) {
-        this.res.writeContinue(); // only now: authentication and authorization have passed
-      }
       await this.forward(route, target, query, plan, copyHeader);
     } catch (err) {
       this.fail(err);
@@ -177,7 +187,8 @@ export class Exchange {
     });
     if (!allowed) throw new S3Error("AccessDenied");
     const route = this.core.routes.byBucket.get(source.bucket);
-    if (route === undefined) throw new S3Error("NoSuchBucket", undefined, { fields: [["BucketName", source.bucket]] });
+    if (route === undefined)
+      throw new S3Error("NoSuchBucket", undefined, { fields: [["BucketName", source.bucket]] });
     return { route, key: source.key, versionId: source.versionId };
   }
 
@@ -190,7 +201,7 @@ export class Exchange {
         operation: "ListObjectsV2",
         bucket,
         key: null,
-        listPrefix: "",
+        listPrefix: null, // visible when the caller may list any part of it
       }),
     );
     const xml = this.core.renderListBuckets(visible, credential.principal.name);
@@ -218,12 +229,19 @@ export class Exchange {
       headers.push(["ibm-service-instance-id", route.instance]);
     }
     const hasBody = plan.upstreamLength > 0 || this.req.method === "PUT" || this.req.method === "POST";
-    if (hasBody) headers.push(["content-length", String(plan.upstreamLength)]);
 
     // An empty upstream body can't hold anything back: verify the whole client body first.
     if (plan.upstreamLength === 0 && plan.clientSendsBody) await this.drainAndVerify(plan);
 
-    await signUpstream(endpoint, this.req.method, rawPath, rawQuery, headers, plan.sha256Hex, this.core.signingKeys);
+    await signUpstream(
+      endpoint,
+      this.req.method,
+      rawPath,
+      rawQuery,
+      headers,
+      plan.sha256Hex,
+      this.core.signingKeys,
+    );
     if (this.res.aborted) return;
 
     this.upstreamBody = hasBody ? createUpstreamBody(plan.upstreamLength) : null;
@@ -309,7 +327,8 @@ export class Exchange {
     const pending = this.pending;
     this.pending = null;
     if (pending !== null) {
-      for (let i = 0; i < pending.length; i++) consumer(pending[i]!, this.pendingLast && i === pending.length - 1);
+      for (let i = 0; i < pending.length; i++)
+        consumer(pending[i]!, this.pendingLast && i === pending.length - 1);
     }
     if (!this.pendingLast) this.body.resume();
   }
@@ -319,7 +338,8 @@ export class Exchange {
     this.status = status;
     this.responseStarted = true;
     const headers = forwardResponseHeaders(upstreamHeaders);
-    if (headerValue(upstreamHeaders, "x-amz-request-id") === null) headers.push(["x-amz-request-id", this.id]);
+    if (headerValue(upstreamHeaders, "x-amz-request-id") === null)
+      headers.push(["x-amz-request-id", this.id]);
     const lengthText = headerValue(upstreamHeaders, "content-length");
     const length = lengthText === null ? null : Number(lengthText);
     this.responseLength = length;

@@ -72,7 +72,9 @@ export function forwardRequestHeaders(
  * Upstream response headers the client sees: everything but hop-by-hop headers, the body length (the
  * HTTP writer sets it from the real body) and `date` (the writer adds its own).
  */
-export function forwardResponseHeaders(headers: ReadonlyArray<readonly [string, string]>): Array<[string, string]> {
+export function forwardResponseHeaders(
+  headers: ReadonlyArray<readonly [string, string]>,
+): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (const [name, value] of headers) {
     if (HOP_BY_HOP.has(name) || name === "content-length" || name === "date") continue;

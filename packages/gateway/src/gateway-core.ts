@@ -44,14 +44,17 @@ export class GatewayCore {
     this.config = config;
     this.log = deps.log;
     const firstEndpoint = Object.values(config.endpoints)[0];
-    this.pools = new UpstreamPools({
-      connections: firstEndpoint?.pool.connections ?? 128,
-      connectTimeoutMs: firstEndpoint?.pool.connectTimeout ?? 5_000,
-      headersTimeoutMs: firstEndpoint?.pool.headersTimeout ?? 30_000,
-      bodyTimeoutMs: firstEndpoint?.pool.bodyTimeout ?? 30_000,
-      keepAliveTimeoutMs: firstEndpoint?.pool.keepAliveTimeout ?? 4_000,
-      caFile: null,
-    }, perOriginOptions(config));
+    this.pools = new UpstreamPools(
+      {
+        connections: firstEndpoint?.pool.connections ?? 128,
+        connectTimeoutMs: firstEndpoint?.pool.connectTimeout ?? 5_000,
+        headersTimeoutMs: firstEndpoint?.pool.headersTimeout ?? 30_000,
+        bodyTimeoutMs: firstEndpoint?.pool.bodyTimeout ?? 30_000,
+        keepAliveTimeoutMs: firstEndpoint?.pool.keepAliveTimeout ?? 4_000,
+        caFile: null,
+      },
+      perOriginOptions(config),
+    );
     this.routes = compileRoutes(config, this.pools);
     this.credentials = deps.credentials ?? createConfigCredentials(config);
     this.authorizer = deps.authorizer ?? compileRules(config);
@@ -93,7 +96,11 @@ export class GatewayCore {
     return { ...this.fixedAuthOptions, nowMs: Date.now() };
   }
 
-  upstreamTarget(endpoint: Endpoint, upstreamBucket: string, key: string | null): { host: string; path: string } {
+  upstreamTarget(
+    endpoint: Endpoint,
+    upstreamBucket: string,
+    key: string | null,
+  ): { host: string; path: string } {
     return buildUpstreamTarget(
       { addressing: endpoint.addressing, host: endpoint.host, tls: endpoint.https },
       upstreamBucket,

@@ -1,4 +1,9 @@
 export { type Authorizer, type AuthzFacts, compileRules } from "./authorize.js";
-export { type GatewayDeps, GatewayCore } from "./gateway-core.js";
-export { type ClientCredential, type CredentialSource, createConfigCredentials, type Principal } from "./identity.js";
+export { GatewayCore, type GatewayDeps } from "./gateway-core.js";
+export {
+  type ClientCredential,
+  type CredentialSource,
+  createConfigCredentials,
+  type Principal,
+} from "./identity.js";
 export { startWorker, type Worker } from "./start-worker.js";

@@ -7,7 +7,12 @@ import type { Config } from "@osp/config";
 import { IamTokenProvider, type UpstreamPools } from "@osp/upstream";
 
 export type UpstreamAuth =
-  | { readonly type: "hmac"; readonly accessKeyId: string; readonly secretAccessKey: string; readonly region: string }
+  | {
+      readonly type: "hmac";
+      readonly accessKeyId: string;
+      readonly secretAccessKey: string;
+      readonly region: string;
+    }
   | { readonly type: "iam"; readonly tokens: IamTokenProvider };
 
 export interface Endpoint {

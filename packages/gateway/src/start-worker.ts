@@ -5,7 +5,7 @@
 import type { Config } from "@osp/config";
 import { startHttpServer } from "@osp/http";
 import { Exchange } from "./exchange.js";
-import { type GatewayDeps, GatewayCore } from "./gateway-core.js";
+import { GatewayCore, type GatewayDeps } from "./gateway-core.js";
 
 export interface Worker {
   readonly port: number;
@@ -29,7 +29,9 @@ export async function startWorker(config: Config, deps: GatewayDeps): Promise<Wo
             tls: {
               certFile: config.listen.tls.cert,
               keyFile: config.listen.tls.key,
-              ...(config.listen.tls.passphrase === undefined ? {} : { passphrase: config.listen.tls.passphrase }),
+              ...(config.listen.tls.passphrase === undefined
+                ? {}
+                : { passphrase: config.listen.tls.passphrase }),
             },
           }),
     },

@@ -26,8 +26,6 @@ export async function signUpstream(
   }
   const payloadHash = sha256Hex ?? "UNSIGNED-PAYLOAD";
   const nowMs = Date.now();
-  const amzDate = new Date(nowMs).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
-  headers.push(["x-amz-date", amzDate], ["x-amz-content-sha256", payloadHash]);
   const signed = signRequest({
     method,
     rawPath,
@@ -35,9 +33,10 @@ export async function signUpstream(
     headers,
     payloadHash,
     accessKeyId: auth.accessKeyId,
-    signingKey: signingKeys.get(auth.secretAccessKey, { date: amzDate.slice(0, 8), region: auth.region, service: "s3" }),
+    secretAccessKey: auth.secretAccessKey,
+    signingKeyCache: signingKeys,
     region: auth.region,
     nowMs,
   });
-  headers.push(["authorization", signed.authorization]);
+  for (const header of signed.headersToAdd) headers.push([header[0], header[1]]);
 }

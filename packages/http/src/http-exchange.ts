@@ -170,8 +170,6 @@ export class HttpExchange implements RequestBody, ResponseWriter {
     else this.abortCallback = cb;
   }
 
-  writeContinue(): void {}
-
   writeHead(status: number, headers: ReadonlyArray<readonly [string, string]>): void {
     if (this.state >= DONE) return;
     if (this.state !== HEAD_OPEN) throw new Error("writeHead() called twice");

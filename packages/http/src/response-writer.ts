@@ -8,12 +8,6 @@ export interface ResponseWriter {
    */
   onAborted(cb: () => void): void;
   /**
-   * A no-op in this uWS build, kept so callers state where a 100 would belong. uWS itself writes
-   * `HTTP/1.1 100 Continue` before the handler runs for `Expect: 100-continue` (exact lower case), and it has
-   * no way to write one for other spellings: see the README.
-   */
-  writeContinue(): void;
-  /**
    * Records the status (200–999) and headers; nothing is sent until the first body call, so the head and
    * body leave in one corked write. Hop-by-hop headers, `Content-Length` and `Date` are dropped (uWS writes
    * its own). The array is read when the head is sent: do not change it meanwhile. Throws on a second call

@@ -40,7 +40,11 @@ export function createLogger(
 ): Logger {
   const config = {
     level: options.level,
-    base: { pid: process.pid, ...(options.name === undefined ? {} : { name: options.name }), ...options.base },
+    base: {
+      pid: process.pid,
+      ...(options.name === undefined ? {} : { name: options.name }),
+      ...options.base,
+    },
     redact: { paths: [...REDACTED_PATHS], censor: "[redacted]" },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },

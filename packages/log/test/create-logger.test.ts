@@ -13,7 +13,10 @@ test("censors secrets wherever they appear in a log line", async () => {
   });
   const log = createLogger({ level: "trace" }, sink);
   log.info({ authorization: "AWS4-HMAC-SHA256 Credential=SECRET1", endpoint: { apiKey: "SECRET2" } }, "x");
-  log.debug({ credential: { secretAccessKey: "SECRET3" }, token: "SECRET4", query: "X-Amz-Signature=SECRET5" }, "y");
+  log.debug(
+    { credential: { secretAccessKey: "SECRET3" }, token: "SECRET4", query: "X-Amz-Signature=SECRET5" },
+    "y",
+  );
   await new Promise((r) => setImmediate(r));
   const text = lines.join("");
   assert.equal(lines.length, 2);

@@ -11,3 +11,5 @@ export {
   startFakeIamServer,
 } from "./fake-iam-server.js";
 export { closeServer, listenOnLoopback } from "./listen-on-loopback.js";
+export { type RadosgwUpstream, radosgwAvailable, startRadosgw } from "./radosgw.js";
+export { freePort, type S3rverUpstream, startS3rver, waitForPort } from "./s3rver.js";
