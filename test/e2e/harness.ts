@@ -6,7 +6,7 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { compileConfig } from "@osp/config";
 import { startWorker, type Worker } from "@osp/gateway";
-import { createLogger } from "@osp/log";
+import { createLogger, type LogLevel } from "@osp/log";
 import { type S3rverUpstream, startRadosgw, startS3rver } from "@osp/testkit";
 
 export const ALICE = { accessKeyId: "ALICEACCESSKEY01", secretAccessKey: "alice-secret-key-0123456789" };
@@ -57,7 +57,9 @@ ${extraYaml}`,
     "e2e",
     {},
   );
-  const worker = await startWorker(config, { log: createLogger({ level: "silent" }) });
+  const worker = await startWorker(config, {
+    log: createLogger({ level: (process.env.OSP_TEST_LOG_LEVEL ?? "silent") as LogLevel }),
+  });
   const endpoint = `http://127.0.0.1:${worker.port}`;
   const clients: S3Client[] = [];
   const make = (url: string, credentials: { accessKeyId: string; secretAccessKey: string }) => {
