@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages osp's tests need, only when one is missing: redis-server (the cache
 # tests) and Ceph's monitor, OSD and radosgw (the real S3 upstream of @osp/testkit's startRadosgw),
-# plus uuid-runtime. Idempotent; prints nothing when everything is present. Must run as root.
+# uuid-runtime, and aws-cli and boto3 (real clients of the e2e tests). Idempotent; prints nothing when everything is present. Must run as root.
 # Usage: scripts/install-system-deps.sh
 set -euo pipefail
 
-packages=(ceph-mon ceph-osd radosgw uuid-runtime redis-server)
+packages=(ceph-mon ceph-osd radosgw uuid-runtime redis-server awscli python3-boto3)
 
 missing=()
 for p in "${packages[@]}"; do
