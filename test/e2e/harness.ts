@@ -3,7 +3,7 @@
  * strictly) as the upstream, one osp worker in this process in front of it, and
  * AWS SDK clients pointed at the worker. Everything on 127.0.0.1, ports chosen by the OS.
  */
-import { S3Client } from "@aws-sdk/client-s3";
+import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { compileConfig } from "@osp/config";
 import { startWorker, type Worker } from "@osp/gateway";
 import { createLogger, type LogLevel } from "@osp/log";
@@ -16,7 +16,8 @@ export interface Stack {
   readonly upstream: S3rverUpstream;
   readonly worker: Worker;
   readonly endpoint: string;
-  client(credentials?: { accessKeyId: string; secretAccessKey: string }): S3Client;
+  /** An SDK client to osp; `extra` overrides its settings (e.g. `requestChecksumCalculation`). */
+  client(credentials?: { accessKeyId: string; secretAccessKey: string }, extra?: S3ClientConfig): S3Client;
   /** A client straight to the upstream, to see what really got stored. */
   direct(): S3Client;
   close(): Promise<void>;
@@ -62,13 +63,18 @@ ${extraYaml}`,
   });
   const endpoint = `http://127.0.0.1:${worker.port}`;
   const clients: S3Client[] = [];
-  const make = (url: string, credentials: { accessKeyId: string; secretAccessKey: string }) => {
+  const make = (
+    url: string,
+    credentials: { accessKeyId: string; secretAccessKey: string },
+    extra: S3ClientConfig = {},
+  ) => {
     const c = new S3Client({
       endpoint: url,
       region: "us-east-1",
       forcePathStyle: true,
       credentials,
       maxAttempts: 1,
+      ...extra,
     });
     clients.push(c);
     return c;
@@ -77,7 +83,7 @@ ${extraYaml}`,
     upstream,
     worker,
     endpoint,
-    client: (credentials = ALICE) => make(endpoint, credentials),
+    client: (credentials = ALICE, extra = {}) => make(endpoint, credentials, extra),
     direct: () =>
       make(upstream.url, { accessKeyId: upstream.accessKeyId, secretAccessKey: upstream.secretAccessKey }),
     async close() {
