@@ -234,6 +234,35 @@ describe("raw requests through osp", () => {
     assert.equal(errorCode(bearer.body), "InvalidArgument");
   });
 
+  test("refuses hostile bucket names and over-long keys before anything is forwarded", async () => {
+    for (const bucket of [
+      "127.0.0.1:9000",
+      "evil.example.com:80",
+      "Data",
+      "a..b",
+      "x",
+      "192.168.0.1",
+      "..",
+      "%2e%2e",
+    ]) {
+      const path = `/${bucket}/k`;
+      const signed = sign(stack, "GET", path, [], "UNSIGNED-PAYLOAD");
+      const res = await rawRequest(stack.endpoint, { method: "GET", path, headers: signed.headers });
+      assert.equal(res.status, 400, bucket);
+      assert.equal(errorCode(res.body), "InvalidBucketName", bucket);
+    }
+    const longKey = "k".repeat(1025);
+    const signed = sign(stack, "PUT", `/data/${longKey}`, [["content-length", "1"]], "UNSIGNED-PAYLOAD");
+    const res = await rawRequest(stack.endpoint, {
+      method: "PUT",
+      path: `/data/${longKey}`,
+      headers: signed.headers,
+      body: Buffer.from("x"),
+    });
+    assert.equal(res.status, 400);
+    assert.equal(errorCode(res.body), "KeyTooLongError");
+  });
+
   test("answers a plain chunked upload with NotImplemented and aws-chunked without a length with 411", async () => {
     const signed = sign(stack, "PUT", "/data/te", [["transfer-encoding", "chunked"]], "UNSIGNED-PAYLOAD");
     const te = await rawRequest(stack.endpoint, {
