@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { HeadObjectCommand } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
 import { deriveSigningKey, encodeAwsChunked, signRequest } from "@osp/sigv4";
 import { ALICE, errorCode, rawRequest, type Stack, startStack } from "./harness.js";
 
@@ -337,5 +337,52 @@ describe("raw requests through osp", () => {
     assert.equal(await storedUpstream(stack, "continue"), false);
     assert.match(await exchange(good.headers, "hello"), /^HTTP\/1\.1 200/);
     assert.ok(await storedUpstream(stack, "continue"));
+  });
+});
+
+describe("virtual-hosted addressing", () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ extraYaml: "addressing: { virtualHostDomains: [s3.osp.test] }" });
+  });
+  after(async () => {
+    await stack.close();
+  });
+
+  test("takes the bucket from the Host header and still serves path-style requests", async () => {
+    const port = new URL(stack.endpoint).port;
+    const signedFor = (host: string, method: string, path: string, extra: Array<[string, string]>) => {
+      const headers: Array<[string, string]> = [["host", host], ...extra];
+      const signed = signRequest({
+        method,
+        rawPath: path,
+        rawQuery: "",
+        headers,
+        payloadHash: "UNSIGNED-PAYLOAD",
+        accessKeyId: ALICE.accessKeyId,
+        secretAccessKey: ALICE.secretAccessKey,
+        region: "us-east-1",
+      });
+      for (const [name, value] of signed.headersToAdd) headers.push([name, value]);
+      return headers;
+    };
+    const put = await rawRequest(stack.endpoint, {
+      method: "PUT",
+      path: "/vhost/a b.txt".replace(" ", "%20"),
+      headers: signedFor(`data.s3.osp.test:${port}`, "PUT", "/vhost/a%20b.txt", [["content-length", "5"]]),
+      body: Buffer.from("vhost"),
+    });
+    assert.equal(put.status, 200, put.body);
+    const got = await stack.client().send(new GetObjectCommand({ Bucket: "data", Key: "vhost/a b.txt" }));
+    assert.equal(await got.Body?.transformToString(), "vhost");
+    // A Host naming a bucket the rules allow (`ext-*`) but no endpoint serves: NoSuchBucket, never a request
+    // to that host.
+    const other = await rawRequest(stack.endpoint, {
+      method: "GET",
+      path: "/k",
+      headers: signedFor(`ext-elsewhere.s3.osp.test:${port}`, "GET", "/k", []),
+    });
+    assert.equal(other.status, 404);
+    assert.equal(errorCode(other.body), "NoSuchBucket");
   });
 });
