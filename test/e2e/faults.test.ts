@@ -352,3 +352,53 @@ describe("an upstream that resets mid-response", () => {
     await settled(worker);
   });
 });
+
+describe("limits.idleTimeout and limits.requestTimeout", () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ extraYaml: "limits: { idleTimeout: 300ms, requestTimeout: 1500ms }" });
+  });
+  after(async () => {
+    await stack.close();
+  });
+
+  test("a body that stops arriving gets 400 RequestTimeout after the idle limit, and nothing is stored", async () => {
+    const started = Date.now();
+    const { socket, response } = await partialPut(stack.endpoint, "/data/idle-timeout", 1000, 400);
+    const timer = setTimeout(() => socket.destroy(), 5_000);
+    const answer = await Promise.race([
+      response,
+      new Promise<string>((resolve) => socket.on("data", (d: Buffer) => resolve(d.toString("latin1")))),
+    ]);
+    clearTimeout(timer);
+    socket.destroy();
+    const elapsed = Date.now() - started;
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.match(answer, /<Code>RequestTimeout<\/Code>/);
+    assert.ok(elapsed >= 250 && elapsed < 2_000, `answered after ${elapsed} ms`);
+    await settled(stack.worker);
+    await assertNothingStored(stack, "s3rver", "idle-timeout", 1000);
+  });
+
+  test("a body that trickles in past the request limit gets RequestTimeout, though never idle", async () => {
+    const started = Date.now();
+    const { socket, response } = await partialPut(stack.endpoint, "/data/slow-upload", 100, 1);
+    let answer = "";
+    socket.on("data", (d: Buffer) => {
+      answer += d.toString("latin1");
+    });
+    const drip = setInterval(() => {
+      if (!socket.destroyed) socket.write("z");
+    }, 100);
+    while (answer === "" && Date.now() - started < 5_000) await sleep(20);
+    clearInterval(drip);
+    socket.destroy();
+    await response;
+    const elapsed = Date.now() - started;
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.match(answer, /<Code>RequestTimeout<\/Code>/);
+    assert.ok(elapsed >= 1_400 && elapsed < 3_000, `answered after ${elapsed} ms`);
+    await settled(stack.worker);
+    await assertNothingStored(stack, "s3rver", "slow-upload", 100);
+  });
+});

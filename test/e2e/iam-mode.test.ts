@@ -43,6 +43,8 @@ interface IamStack {
   readonly store: BearerCheckingUpstream;
   /** Every request the gateway sent upstream, in arrival order. */
   readonly recorded: Recorded[];
+  /** Tokens the store refuses from now on, though IAM still calls them valid (a revocation at COS). */
+  readonly revoked: Set<string>;
   readonly worker: Worker;
   readonly client: S3Client;
 }
@@ -89,7 +91,10 @@ async function startIamStack(
   const iam = await startFakeIamServer(
     options.tokenLifetimeSeconds === undefined ? {} : { tokenLifetimeSeconds: options.tokenLifetimeSeconds },
   );
-  const store = await startBearerCheckingUpstream(iam);
+  const revoked = new Set<string>();
+  const store = await startBearerCheckingUpstream({
+    isValidToken: (token) => !revoked.has(token) && iam.isValidToken(token),
+  });
   const recorded: Recorded[] = [];
   const proxy = await startRecordingProxy(store.url, recorded);
   const config = compileConfig(
@@ -128,7 +133,7 @@ authorization:
     await store.close();
     await iam.close();
   });
-  return { iam, store, recorded, worker, client };
+  return { iam, store, recorded, revoked, worker, client };
 }
 
 /** Rejects with the S3 error `name` and HTTP `status`, as the SDK reports it; returns the error. */
@@ -286,6 +291,23 @@ describe("osp in IBM IAM mode", () => {
     assert.equal(iam.stats.tokensIssued, 2, "a fresh token was fetched");
     assert.equal(store.stats.denied, 0);
     assert.deepEqual(store.objects.get("/cos-data/k")?.body, Buffer.from("v2"));
+  });
+
+  test("a token the store refuses is dropped after that 403, and the next request fetches a new one", async (t) => {
+    const { iam, store, recorded, revoked, client } = await startIamStack(t);
+    await client.send(new PutObjectCommand({ Bucket: "cos-data", Key: "r.txt", Body: "revoked" }));
+    const first = /^Bearer (\S+)$/.exec(recorded.at(-1)?.headers.authorization?.toString() ?? "")?.[1];
+    assert.ok(first !== undefined);
+    revoked.add(first);
+    await rejectsWith(
+      client.send(new GetObjectCommand({ Bucket: "cos-data", Key: "r.txt" })),
+      "AccessDenied",
+      403,
+    );
+    const got = await client.send(new GetObjectCommand({ Bucket: "cos-data", Key: "r.txt" }));
+    assert.equal(await got.Body?.transformToString(), "revoked");
+    assert.equal(iam.stats.tokensIssued, 2);
+    assert.equal(store.stats.denied, 1);
   });
 
   test("CreateBucket carries ibm-service-instance-id from the bucket's instance, object requests do not", async (t) => {

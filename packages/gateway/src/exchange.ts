@@ -55,6 +55,9 @@ export class Exchange {
   private upstreamBody: UpstreamBody | null;
   private responseStarted: boolean;
   private finished: boolean;
+  /** `limits.requestTimeout` for the whole exchange; `limits.idleTimeout` for silence on the client body. */
+  private requestTimer: NodeJS.Timeout | null;
+  private idleTimer: NodeJS.Timeout | null;
 
   constructor(core: GatewayCore, req: IncomingRequest, body: RequestBody, res: ResponseWriter) {
     this.id = core.nextRequestId();
@@ -78,8 +81,16 @@ export class Exchange {
     this.upstreamBody = null;
     this.responseStarted = false;
     this.finished = false;
+    this.requestTimer = null;
+    this.idleTimer = null;
     res.onAborted(() => this.onClientAbort());
-    if (body.hasBody) body.onData((chunk, last) => this.onClientData(chunk, last));
+    if (body.hasBody) {
+      body.onData((chunk, last) => this.onClientData(chunk, last));
+      this.armIdleTimer();
+    }
+    if (core.requestTimeoutMs > 0) {
+      this.requestTimer = setTimeout(() => this.timedOut("request"), core.requestTimeoutMs);
+    }
   }
 
   /** Runs the pipeline; never throws (every failure becomes an S3 error response or a closed socket). */
@@ -225,7 +236,8 @@ export class Exchange {
     });
     headers.unshift(["host", host]);
     if (copySource !== null) headers.push(["x-amz-copy-source", copySource]);
-    if (route.instance !== null && (this.operation === "CreateBucket" || this.operation === "ListBuckets")) {
+    // ListBuckets is answered by osp itself, so only CreateBucket carries the instance upstream.
+    if (route.instance !== null && this.operation === "CreateBucket") {
       headers.push(["ibm-service-instance-id", route.instance]);
     }
     const hasBody = plan.upstreamLength > 0 || this.req.method === "PUT" || this.req.method === "POST";
@@ -233,7 +245,7 @@ export class Exchange {
     // An empty upstream body can't hold anything back: verify the whole client body first.
     if (plan.upstreamLength === 0 && plan.clientSendsBody) await this.drainAndVerify(plan);
 
-    await signUpstream(
+    const bearer = await signUpstream(
       endpoint,
       this.req.method,
       rawPath,
@@ -242,7 +254,7 @@ export class Exchange {
       plan.sha256Hex,
       this.core.signingKeys,
     );
-    if (this.res.aborted) return;
+    if (this.res.aborted || this.finished) return;
 
     this.upstreamBody = hasBody ? createUpstreamBody(plan.upstreamLength) : null;
     const upstreamStartedMs = performance.now();
@@ -252,6 +264,10 @@ export class Exchange {
       {
         onHeaders: (status, upstreamHeaders) => {
           this.upstreamMs = performance.now() - upstreamStartedMs;
+          // The store refused a token osp believed valid (revoked, clocks apart): fetch a new one next time.
+          if (bearer !== null && (status === 401 || status === 403) && endpoint.auth.type === "iam") {
+            endpoint.auth.tokens.invalidate(bearer);
+          }
           this.startResponse(status, upstreamHeaders);
         },
         onData: (chunk) => this.writeResponseChunk(chunk),
@@ -311,6 +327,8 @@ export class Exchange {
 
   private onClientData(chunk: Buffer, last: boolean): void {
     this.bytesIn += chunk.length;
+    if (last) this.clearIdleTimer();
+    else this.armIdleTimer();
     if (this.bodyConsumer !== null) {
       this.bodyConsumer(chunk, last);
       return;
@@ -428,9 +446,31 @@ export class Exchange {
     this.done();
   }
 
+  private armIdleTimer(): void {
+    if (this.idleTimer !== null) this.idleTimer.refresh();
+    else this.idleTimer = setTimeout(() => this.timedOut("idle"), this.core.idleTimeoutMs);
+  }
+
+  private clearIdleTimer(): void {
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+
+  /** A limit ran out: S3's RequestTimeout (400, retried by clients), or a closed connection mid-response. */
+  private timedOut(which: "request" | "idle"): void {
+    if (this.finished) return;
+    const message =
+      which === "idle"
+        ? "Your socket connection to the server was not read from or written to within the timeout period."
+        : "The request took longer than this gateway allows.";
+    this.fail(new S3Error("RequestTimeout", message));
+  }
+
   private done(): void {
     if (this.finished) return;
     this.finished = true;
+    this.clearIdleTimer();
+    if (this.requestTimer !== null) clearTimeout(this.requestTimer);
     this.core.finish(this);
   }
 }

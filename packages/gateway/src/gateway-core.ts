@@ -34,6 +34,9 @@ export class GatewayCore {
   readonly verifyOptions: { plusInPathIsSpace: boolean; exposeCanonicalRequest: boolean };
   readonly maxInFlight: number;
   readonly minChunkBytes: number;
+  /** `limits.requestTimeout` (0 = none) and `limits.idleTimeout`, in ms. */
+  readonly requestTimeoutMs: number;
+  readonly idleTimeoutMs: number;
   inFlight: number;
   completed: number;
   private readonly idPrefix: string;
@@ -76,6 +79,8 @@ export class GatewayCore {
       maxPresignExpiresSeconds: Math.floor(config.auth.maxPresignExpiry / 1000),
     };
     this.maxInFlight = config.limits.maxInFlight;
+    this.requestTimeoutMs = config.limits.requestTimeout;
+    this.idleTimeoutMs = config.limits.idleTimeout;
     this.minChunkBytes = config.auth.minChunkBytes;
     this.inFlight = 0;
     this.completed = 0;

@@ -6,7 +6,8 @@ import { type SigningKeyCache, signRequest } from "@osp/sigv4";
 import type { Endpoint } from "./routes.js";
 
 /**
- * Adds the upstream authentication headers to `headers` (in place). `sha256Hex` is the body's hash when
+ * Adds the upstream authentication headers to `headers` (in place) and returns the IAM bearer token used
+ * (`null` for HMAC), so a 401/403 from the store can invalidate it. `sha256Hex` is the body's hash when
  * known before sending; otherwise the body is sent as UNSIGNED-PAYLOAD (S3 accepts it over HTTP and
  * HTTPS; the client's body was already verified by osp).
  */
@@ -18,11 +19,12 @@ export async function signUpstream(
   headers: Array<[string, string]>,
   sha256Hex: string | null,
   signingKeys: SigningKeyCache,
-): Promise<void> {
+): Promise<string | null> {
   const auth = endpoint.auth;
   if (auth.type === "iam") {
-    headers.push(["authorization", `Bearer ${await auth.tokens.getToken()}`]);
-    return;
+    const token = await auth.tokens.getToken();
+    headers.push(["authorization", `Bearer ${token}`]);
+    return token;
   }
   const payloadHash = sha256Hex ?? "UNSIGNED-PAYLOAD";
   const nowMs = Date.now();
@@ -39,4 +41,5 @@ export async function signUpstream(
     nowMs,
   });
   for (const header of signed.headersToAdd) headers.push([header[0], header[1]]);
+  return null;
 }
