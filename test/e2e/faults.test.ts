@@ -402,3 +402,24 @@ describe("limits.idleTimeout and limits.requestTimeout", () => {
     await assertNothingStored(stack, "s3rver", "slow-upload", 100);
   });
 });
+
+describe("limits.maxInFlight", () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ extraYaml: "limits: { maxInFlight: 1 }" });
+  });
+  after(async () => {
+    await stack.close();
+  });
+
+  test("a request beyond the in-flight limit gets 503 SlowDown, and the worker serves again once below it", async () => {
+    const held = await partialPut(stack.endpoint, "/data/held", 1000, 10);
+    while (stack.worker.core.inFlight < 1) await sleep(5);
+    const get = stack.client().send(new GetObjectCommand({ Bucket: "data", Key: "held" }));
+    await rejectsWith(get, "SlowDown", 503);
+    held.socket.destroy();
+    await held.response;
+    await settled(stack.worker);
+    await stack.client().send(new PutObjectCommand({ Bucket: "data", Key: "after-slowdown", Body: "ok" }));
+  });
+});
