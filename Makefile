@@ -4,7 +4,7 @@ PNPM_VERSION := 9.15.9
 # corepack's signature check fails on Node 20.20, so pnpm is fetched from the npm registry by npx.
 PNPM ?= npx --yes pnpm@$(PNPM_VERSION)
 
-.PHONY: all system-deps install build lint test test-only fuzz bench bench-micro clean demo
+.PHONY: all system-deps install build lint test test-only fuzz bench bench-micro bench-proxy clean demo
 
 all: build
 
@@ -36,7 +36,11 @@ fuzz: build
 bench-micro: build
 	node bench/dist/micro/run.js
 
-bench: bench-micro
+# Gateway vs nginx proxy_pass vs the upstream itself (wrk), and peak RSS streaming 1 GiB: bench/proxy/run.ts.
+bench-proxy: build
+	node bench/dist/proxy/run.js
+
+bench: bench-micro bench-proxy
 
 clean:
 	rm -rf node_modules packages/*/node_modules packages/*/dist bench/dist test/dist bench/node_modules test/node_modules
