@@ -11,7 +11,7 @@ import type { HeadFacts, IncomingRequest } from "./read-request-head.js";
  */
 
 export interface Rejection {
-  readonly status: 400 | 431 | 501;
+  readonly status: 400 | 413 | 431 | 501;
   readonly reason: HttpRejectedEvent["reason"];
 }
 
@@ -19,10 +19,14 @@ const INVALID_TARGET: Rejection = { status: 400, reason: "invalid-request-target
 const INVALID_LENGTH: Rejection = { status: 400, reason: "invalid-content-length" };
 const LENGTH_AND_CODING: Rejection = { status: 400, reason: "content-length-with-transfer-encoding" };
 const UNSUPPORTED_CODING: Rejection = { status: 501, reason: "unsupported-transfer-encoding" };
+const LENGTH_TOO_LARGE: Rejection = { status: 413, reason: "content-length-too-large" };
 const HEADER_TOO_LARGE: Rejection = { status: 431, reason: "header-too-large" };
 
 // S3's largest object is 5 TiB (13 digits); 15 digits stay exact as a JS number.
 const CONTENT_LENGTH = /^[0-9]{1,15}$/;
+// This uWS build calls the handler for a length of ten or more significant digits, then fails its parse
+// and closes the connection (README "Limits"): refuse those first, so no handler starts work on one.
+const UWS_CONTENT_LENGTH = /^0*[0-9]{1,9}$/;
 
 /** `null` when the request may go to the handler, otherwise how to refuse it. */
 export function checkRequestFraming(
@@ -45,6 +49,7 @@ export function checkRequestFraming(
   ) {
     return INVALID_LENGTH;
   }
+  if (facts.contentLength !== null && !UWS_CONTENT_LENGTH.test(facts.contentLength)) return LENGTH_TOO_LARGE;
   if (facts.headBytes > maxHeaderBytes) return HEADER_TOO_LARGE;
   return null;
 }

@@ -9,10 +9,11 @@ import diagnosticsChannel from "node:diagnostics_channel";
 export const HTTP_REJECTED_CHANNEL = "osp:http:rejected";
 
 export interface HttpRejectedEvent {
-  /** 400, 431 or 501; the connection is closed after the answer. */
+  /** 400, 413, 431 or 501; the connection is closed after the answer (uWS drops it for a bad length). */
   readonly status: number;
   readonly reason:
     | "invalid-content-length"
+    | "content-length-too-large"
     | "content-length-with-transfer-encoding"
     | "unsupported-transfer-encoding"
     | "header-too-large"
