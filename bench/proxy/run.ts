@@ -5,7 +5,9 @@
  * Usage (after `npx tsc -b`):
  *   node bench/dist/proxy/run.js           3 rounds × 5 s per target and size, medians; writes the JSON
  *   node bench/dist/proxy/run.js --quick   1 round × 1 s, smaller memory test (256 MiB); writes nothing
- *   options: --rounds N, --seconds S, --mem-mib M (size of the memory transfers, default 1024)
+ *   options: --rounds N, --seconds S, --mem-mib M (size of the memory transfers, default 1024),
+ *            --sizes 1k,8m (which GET sizes to measure)
+ *   OSP_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" passes Node flags to the osp process (profiling).
  * Needs /usr/sbin/nginx and /usr/bin/wrk. Everything runs on 127.0.0.1 with OS-chosen ports in a temp dir:
  * one nginx process (a static upstream and a proxy_pass server block in front of it), the real CLI
  * (`node packages/cli/bin/osp.js serve`) as a separate process, wrk as the load generator. The memory
@@ -43,10 +45,13 @@ const NGINX = "/usr/sbin/nginx";
 const WRK = "/usr/bin/wrk";
 const HOST = "127.0.0.1";
 const CLIENT = { accessKeyId: "BENCHACCESSKEY01", secretAccessKey: "bench-secret-key-0123456789" };
-const SIZES = [
+const ALL_SIZES = [
   { name: "1k", bytes: 1024 },
   { name: "8m", bytes: 8 * 2 ** 20 },
 ] as const;
+/** `--sizes 1k` (comma-separated) measures only those sizes, e.g. to profile one path. */
+const sizesArg = args.includes("--sizes") ? (args[args.indexOf("--sizes") + 1] ?? "") : null;
+const SIZES = ALL_SIZES.filter((s) => sizesArg === null || sizesArg.split(",").includes(s.name));
 type Target = "upstream" | "nginx" | "osp";
 const TARGETS: readonly Target[] = ["upstream", "nginx", "osp"];
 const repoRoot = join(import.meta.dirname, "..", "..", "..");
@@ -495,7 +500,7 @@ authorization:
   );
   const osp = start(
     process.execPath,
-    [join(repoRoot, "packages/cli/bin/osp.js"), "serve", "--config", ospConf],
+    [...nodeArgsForOsp(), join(repoRoot, "packages/cli/bin/osp.js"), "serve", "--config", ospConf],
     "osp",
   );
   const ospPid = osp.pid ?? 0;
@@ -641,4 +646,9 @@ try {
 } finally {
   await stopAll();
   process.exit();
+}
+
+/** Extra Node flags for the osp process, e.g. `OSP_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`. */
+function nodeArgsForOsp(): string[] {
+  return (process.env.OSP_BENCH_NODE_ARGS ?? "").split(/\s+/).filter((a) => a !== "");
 }
