@@ -9,37 +9,14 @@ import assert from "node:assert/strict";
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import { connect } from "node:net";
 import { after, before, describe, type TestContext, test } from "node:test";
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { compileConfig } from "@osp/config";
 import { startWorker, type Worker } from "@osp/gateway";
 import { createLogger } from "@osp/log";
-import { signRequest } from "@osp/sigv4";
 import { closeServer, freePort, listenOnLoopback, radosgwAvailable } from "@osp/testkit";
-import { ALICE, type Stack, startStack } from "./harness.js";
+import { ALICE, rejectsWith, type Stack, sdkClient, signAsAlice, startStack } from "./harness.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Headers for a request signed with ALICE's key: host, the given ones, and what SigV4 adds. */
-function signedHeaders(
-  endpoint: string,
-  method: string,
-  path: string,
-  headers: Array<[string, string]>,
-  payloadHash: string,
-): Array<[string, string]> {
-  const all: Array<[string, string]> = [["host", new URL(endpoint).host], ...headers];
-  const signed = signRequest({
-    method,
-    rawPath: path,
-    rawQuery: "",
-    headers: all,
-    payloadHash,
-    accessKeyId: ALICE.accessKeyId,
-    secretAccessKey: ALICE.secretAccessKey,
-    region: "us-east-1",
-  });
-  return [...all, ...signed.headersToAdd.map(([n, v]): [string, string] => [n, v])];
-}
 
 /**
  * Opens a raw connection to `endpoint`, sends a signed PUT head announcing `contentLength` bytes
@@ -51,13 +28,13 @@ async function partialPut(
   contentLength: number,
   sent: number,
 ): Promise<{ socket: ReturnType<typeof connect>; response: Promise<string> }> {
-  const headers = signedHeaders(
+  const headers = signAsAlice(
     endpoint,
     "PUT",
     path,
     [["content-length", String(contentLength)]],
     "UNSIGNED-PAYLOAD",
-  );
+  ).headers;
   const head = `PUT ${path} HTTP/1.1\r\n${headers.map(([n, v]) => `${n}: ${v}\r\n`).join("")}\r\n`;
   const url = new URL(endpoint);
   const socket = connect(Number(url.port), url.hostname);
@@ -134,13 +111,7 @@ authorization:
     {},
   );
   const worker = await startWorker(config, { log: createLogger({ level: "silent" }) });
-  const client = new S3Client({
-    endpoint: `http://127.0.0.1:${worker.port}`,
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: ALICE,
-    maxAttempts: 1,
-  });
+  const client = sdkClient(`http://127.0.0.1:${worker.port}`);
   t.after(async () => {
     client.destroy();
     await worker.close(2_000);
@@ -148,21 +119,12 @@ authorization:
   return { worker, client };
 }
 
-/** Rejects with the S3 error `name` and HTTP `status`, as the SDK reports it. */
-async function rejectsWith(promise: Promise<unknown>, name: string, status: number): Promise<void> {
-  await assert.rejects(promise, (err: Error & { $metadata?: { httpStatusCode?: number } }) => {
-    assert.equal(err.name, name, err.message);
-    assert.equal(err.$metadata?.httpStatusCode, status);
-    return true;
-  });
-}
-
 /** A signed GET through osp, read to the end or to the connection's loss. */
 function rawGet(
   endpoint: string,
   path: string,
 ): Promise<{ status: number; declaredLength: number | null; received: number; completed: boolean }> {
-  const headers = signedHeaders(endpoint, "GET", path, [], "UNSIGNED-PAYLOAD");
+  const headers = signAsAlice(endpoint, "GET", path, [], "UNSIGNED-PAYLOAD").headers;
   const url = new URL(endpoint);
   return new Promise((resolve, reject) => {
     const req = httpRequest(

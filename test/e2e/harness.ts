@@ -3,10 +3,12 @@
  * strictly) as the upstream, one osp worker in this process in front of it, and
  * AWS SDK clients pointed at the worker. Everything on 127.0.0.1, ports chosen by the OS.
  */
+import assert from "node:assert/strict";
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { compileConfig } from "@osp/config";
 import { startWorker, type Worker } from "@osp/gateway";
 import { createLogger, type LogLevel } from "@osp/log";
+import { signRequest } from "@osp/sigv4";
 import { type S3rverUpstream, startRadosgw, startS3rver } from "@osp/testkit";
 
 export const ALICE = { accessKeyId: "ALICEACCESSKEY01", secretAccessKey: "alice-secret-key-0123456789" };
@@ -68,14 +70,7 @@ ${extraYaml}`,
     credentials: { accessKeyId: string; secretAccessKey: string },
     extra: S3ClientConfig = {},
   ) => {
-    const c = new S3Client({
-      endpoint: url,
-      region: "us-east-1",
-      forcePathStyle: true,
-      credentials,
-      maxAttempts: 1,
-      ...extra,
-    });
+    const c = sdkClient(url, credentials, extra);
     clients.push(c);
     return c;
   };
@@ -130,4 +125,62 @@ export async function rawRequest(
 
 export function errorCode(xml: string): string | null {
   return /<Code>([^<]*)<\/Code>/.exec(xml)?.[1] ?? null;
+}
+
+/** An SDK client for `endpoint` as the tests use it: path-style, us-east-1, no retries. */
+export function sdkClient(
+  endpoint: string,
+  credentials: { accessKeyId: string; secretAccessKey: string } = ALICE,
+  extra: S3ClientConfig = {},
+): S3Client {
+  return new S3Client({
+    endpoint,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials,
+    maxAttempts: 1,
+    ...extra,
+  });
+}
+
+/**
+ * Signs a request with ALICE's key as an SDK would: `host` (from `endpoint`, or `host` when given), the given
+ * headers, and what SigV4 adds (`x-amz-date`, `x-amz-content-sha256`, `authorization`). `path` may hold a query.
+ */
+export function signAsAlice(
+  endpoint: string,
+  method: string,
+  path: string,
+  headers: Array<[string, string]>,
+  payloadHash: string,
+  options: { nowMs?: number; host?: string } = {},
+): { headers: Array<[string, string]>; signature: string; amzDate: string } {
+  const all: Array<[string, string]> = [["host", options.host ?? new URL(endpoint).host], ...headers];
+  const [rawPath, rawQuery = ""] = path.split("?");
+  const signed = signRequest({
+    method,
+    rawPath: rawPath!,
+    rawQuery,
+    headers: all,
+    payloadHash,
+    accessKeyId: ALICE.accessKeyId,
+    secretAccessKey: ALICE.secretAccessKey,
+    region: "us-east-1",
+    nowMs: options.nowMs ?? Date.now(),
+  });
+  for (const [name, value] of signed.headersToAdd) all.push([name, value]);
+  return { headers: all, signature: signed.signature, amzDate: signed.amzDate };
+}
+
+/** Rejects with the S3 error `name` and HTTP `status`, as the SDK reports it; returns the error. */
+export async function rejectsWith(promise: Promise<unknown>, name: string, status: number): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    const e = err as Error & { $metadata?: { httpStatusCode?: number } };
+    assert.equal(e.name, name, e.message);
+    assert.equal(e.$metadata?.httpStatusCode, status);
+    return e;
+  }
+  assert.fail(`expected ${name} (${status}), but the request succeeded`);
 }

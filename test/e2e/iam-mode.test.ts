@@ -13,7 +13,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
 } from "@aws-sdk/client-s3";
 import { compileConfig } from "@osp/config";
 import { startWorker, type Worker } from "@osp/gateway";
@@ -27,7 +27,7 @@ import {
   startBearerCheckingUpstream,
   startFakeIamServer,
 } from "@osp/testkit";
-import { ALICE } from "./harness.js";
+import { ALICE, rejectsWith, sdkClient } from "./harness.js";
 
 const API_KEY = "osp-test-api-key";
 const INSTANCE = "crn:v1:bluemix:public:cloud-object-storage:global:a/0123456789abcdef:1111-2222::";
@@ -119,13 +119,7 @@ authorization:
     {},
   );
   const worker = await startWorker(config, { log: createLogger({ level: "silent" }) });
-  const client = new S3Client({
-    endpoint: `http://127.0.0.1:${worker.port}`,
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: ALICE,
-    maxAttempts: 1,
-  });
+  const client = sdkClient(`http://127.0.0.1:${worker.port}`);
   t.after(async () => {
     client.destroy();
     await worker.close(2_000);
@@ -134,19 +128,6 @@ authorization:
     await iam.close();
   });
   return { iam, store, recorded, revoked, worker, client };
-}
-
-/** Rejects with the S3 error `name` and HTTP `status`, as the SDK reports it; returns the error. */
-async function rejectsWith(promise: Promise<unknown>, name: string, status: number): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    const e = err as Error & { $metadata?: { httpStatusCode?: number } };
-    assert.equal(e.name, name, e.message);
-    assert.equal(e.$metadata?.httpStatusCode, status);
-    return e;
-  }
-  assert.fail(`expected ${name} (${status}), but the request succeeded`);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -8,15 +8,8 @@ import { createHash } from "node:crypto";
 import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
-import { deriveSigningKey, encodeAwsChunked, signRequest } from "@osp/sigv4";
-import { ALICE, errorCode, rawRequest, type Stack, startStack } from "./harness.js";
-
-function amzDateOf(ms: number): string {
-  return new Date(ms)
-    .toISOString()
-    .replace(/[-:]/g, "")
-    .replace(/\.\d{3}/, "");
-}
+import { deriveSigningKey, encodeAwsChunked, formatAmzDate } from "@osp/sigv4";
+import { ALICE, errorCode, rawRequest, type Stack, signAsAlice, startStack } from "./harness.js";
 
 /** Signs like an SDK would: host, x-amz-date, x-amz-content-sha256 and the given headers. */
 function sign(
@@ -27,23 +20,7 @@ function sign(
   payloadHash: string,
   nowMs = Date.now(),
 ): { headers: Array<[string, string]>; signature: string; amzDate: string } {
-  const amzDate = amzDateOf(nowMs);
-  const all: Array<[string, string]> = [["host", new URL(stack.endpoint).host], ...headers];
-  const [rawPath, rawQuery = ""] = path.split("?");
-  const signed = signRequest({
-    method,
-    rawPath: rawPath!,
-    rawQuery,
-    headers: all,
-    payloadHash,
-    accessKeyId: ALICE.accessKeyId,
-    secretAccessKey: ALICE.secretAccessKey,
-    region: "us-east-1",
-    nowMs,
-  });
-  const sent: Array<[string, string]> = [...all];
-  for (const [name, value] of signed.headersToAdd) sent.push([name, value]);
-  return { headers: sent, signature: signed.signature, amzDate };
+  return signAsAlice(stack.endpoint, method, path, headers, payloadHash, { nowMs });
 }
 
 async function storedUpstream(stack: Stack, key: string): Promise<boolean> {
@@ -65,8 +42,8 @@ function chunkedPut(stack: Stack, key: string, data: Buffer, tamper: (body: Buff
     mode: "streaming-signed",
     signing: {
       signingKey: Buffer.alloc(32),
-      amzDate: amzDateOf(nowMs),
-      scope: { date: amzDateOf(nowMs).slice(0, 8), region: "us-east-1", service: "s3" },
+      amzDate: formatAmzDate(nowMs),
+      scope: { date: formatAmzDate(nowMs).slice(0, 8), region: "us-east-1", service: "s3" },
       seedSignature: "0".repeat(64),
     },
   });
@@ -351,21 +328,8 @@ describe("virtual-hosted addressing", () => {
 
   test("takes the bucket from the Host header and still serves path-style requests", async () => {
     const port = new URL(stack.endpoint).port;
-    const signedFor = (host: string, method: string, path: string, extra: Array<[string, string]>) => {
-      const headers: Array<[string, string]> = [["host", host], ...extra];
-      const signed = signRequest({
-        method,
-        rawPath: path,
-        rawQuery: "",
-        headers,
-        payloadHash: "UNSIGNED-PAYLOAD",
-        accessKeyId: ALICE.accessKeyId,
-        secretAccessKey: ALICE.secretAccessKey,
-        region: "us-east-1",
-      });
-      for (const [name, value] of signed.headersToAdd) headers.push([name, value]);
-      return headers;
-    };
+    const signedFor = (host: string, method: string, path: string, extra: Array<[string, string]>) =>
+      signAsAlice(stack.endpoint, method, path, extra, "UNSIGNED-PAYLOAD", { host }).headers;
     const put = await rawRequest(stack.endpoint, {
       method: "PUT",
       path: "/vhost/a b.txt".replace(" ", "%20"),

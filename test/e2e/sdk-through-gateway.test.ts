@@ -22,7 +22,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { radosgwAvailable } from "@osp/testkit";
-import { ALICE, BOB, type Stack, startStack } from "./harness.js";
+import { ALICE, BOB, rejectsWith, type Stack, startStack } from "./harness.js";
 
 const AWKWARD_KEYS = [
   "plain.txt",
@@ -40,15 +40,6 @@ const AWKWARD_KEYS = [
  * resolves `.` and `..`); radosgw keeps them byte for byte, as S3 does.
  */
 const RADOSGW_ONLY_KEYS = ["double//slash", "/leading-slash", "dots/../not-normalised", "./leading-dot"];
-
-/** Rejects with the S3 error `name` and HTTP `status`, as the SDK reports it. */
-async function rejectsWith(promise: Promise<unknown>, name: string, status: number): Promise<void> {
-  await assert.rejects(promise, (err: { name?: string; $metadata?: { httpStatusCode?: number } }) => {
-    assert.equal(err.name, name);
-    assert.equal(err.$metadata?.httpStatusCode, status);
-    return true;
-  });
-}
 
 for (const upstream of ["s3rver", "radosgw"] as const) {
   const skip = upstream === "radosgw" && !radosgwAvailable() ? "Ceph is not installed" : false;
