@@ -150,7 +150,7 @@ export class Exchange {
     credential: ClientCredential;
     signingKey: Buffer;
   }> {
-    const auth = authenticateRequest(this.req, this.core.authOptions());
+    const auth = authenticateRequest(this.req, this.core.authOptions);
     if (auth === null) throw new S3Error("AccessDenied", "Anonymous access is not allowed.");
     if (auth instanceof S3Error) throw auth;
     const credential = await this.core.credentials.lookup(auth.accessKeyId);

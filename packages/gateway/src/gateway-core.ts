@@ -41,7 +41,8 @@ export class GatewayCore {
   completed: number;
   private readonly idPrefix: string;
   private idCounter: number;
-  private readonly fixedAuthOptions: Omit<AuthOptions, "nowMs">;
+  /** Authentication options, one object for every request (`authenticateRequest` reads the clock itself). */
+  readonly authOptions: Omit<AuthOptions, "nowMs">;
 
   constructor(config: Config, deps: GatewayDeps) {
     this.config = config;
@@ -71,7 +72,7 @@ export class GatewayCore {
       plusInPathIsSpace: config.addressing.plusInPathIsSpace,
       exposeCanonicalRequest: config.auth.exposeCanonicalRequest,
     };
-    this.fixedAuthOptions = {
+    this.authOptions = {
       maxSkewMs: config.auth.maxSkew,
       plusInPathIsSpace: config.addressing.plusInPathIsSpace,
       allowedRegions: config.auth.regions.length === 0 ? null : new Set(config.auth.regions),
@@ -95,10 +96,6 @@ export class GatewayCore {
   nextRequestId(): string {
     this.idCounter = (this.idCounter + 1) >>> 0;
     return this.idPrefix + this.idCounter.toString(16).toUpperCase().padStart(8, "0");
-  }
-
-  authOptions(): AuthOptions {
-    return { ...this.fixedAuthOptions, nowMs: Date.now() };
   }
 
   upstreamTarget(
