@@ -32,6 +32,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return serve(rest);
     case "check-config":
       return checkConfig(rest);
+    case "credentials": {
+      const { runCredentials } = await import("./credentials.js");
+      return runCredentials(rest);
+    }
     case "demo": {
       const { runDemo } = await import("./demo.js");
       return runDemo(rest);

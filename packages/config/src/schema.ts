@@ -102,8 +102,116 @@ const rule = z.strictObject({
   actions: z.array(z.enum(ACTIONS)).min(1),
 });
 
+/** `redis://`, `rediss://`, `redis+sentinel://h:p,h:p/<master>`, `redis+cluster://h:p,h:p`. */
+const redisUrl = z
+  .string()
+  .regex(
+    /^(rediss?|redis\+sentinel|redis\+cluster):\/\/[^\s]+$/,
+    "must be redis://, rediss://, redis+sentinel://host:port,…/master or redis+cluster://host:port,…",
+  );
+
+const redis = z.strictObject({
+  url: redisUrl,
+  keyPrefix: z.string().default("osp:"),
+  /** Longest wait for a connection before Redis counts as down (requests are never held on it). */
+  connectTimeout: duration.default(2_000),
+  /** Longest wait for one command; past it the cache falls back to L1 and the primary source. */
+  commandTimeout: duration.default(500),
+});
+
+const cache = z.strictObject({
+  /** Entries per worker in the in-process (L1) cache, all kinds together. */
+  l1MaxEntries: z.number().int().min(100).default(100_000),
+  /** How long an allow decision is cached (L1 and Redis). */
+  authzTtl: duration.default(300_000),
+  /** How long a deny decision is cached. */
+  denyTtl: duration.default(10_000),
+  /** How long a resolved client credential (derived signing material) is cached. */
+  credentialTtl: duration.default(300_000),
+  /** How long an unknown access key is remembered as unknown. */
+  negativeTtl: duration.default(10_000),
+  /** How long credentials from `upstreamCredentials.hook` are cached (never forever). */
+  upstreamCredentialTtl: duration.default(300_000),
+});
+
+const identity = z.strictObject({
+  /** JS module exporting `lookupSecret(accessKeyId)` → `{ secretAccessKey, principal, groups? }` | null. */
+  hook: z.string().optional(),
+  /**
+   * Key (32 bytes, base64 or hex) that encrypts client secrets stored in Redis by `osp credentials add`
+   * (AES-256-GCM). Required to use Redis-stored credentials; without it the Redis source is off.
+   */
+  secretsKey: z.string().optional(),
+});
+
+const webhook = z.strictObject({
+  /** OPA-compatible: POST `{ "input": facts }`, expects `{ "result": true | false | { "allow": bool } }`. */
+  url: httpUrl,
+  timeout: duration.default(1_000),
+  /** Extra request headers (e.g. an Authorization for the policy service). */
+  headers: z.record(nonEmpty, z.string()).default({}),
+});
+
+const upstreamCredentials = z.strictObject({
+  /** JS module exporting `upstreamCredentials(bucket, principal)` → `{ type: "iam", apiKey }` | `{ type: "hmac", … }` | null. */
+  hook: z.string(),
+  /** Cache per bucket, or per (principal, bucket). */
+  scope: z.enum(["bucket", "principal"]).default("bucket"),
+});
+
 export const configSchema = z.strictObject({
   listen: listen.prefault({}),
+  /** Worker processes: `auto` = available CPUs. */
+  workers: z.union([z.literal("auto"), z.number().int().min(1).max(1024)]).default("auto"),
+  admin: z
+    .strictObject({
+      host: z.string().default("127.0.0.1"),
+      port: port.default(9090),
+      /** When set, every admin request needs `Authorization: Bearer <token>`. */
+      token: z.string().min(16, "must be at least 16 characters").optional(),
+    })
+    .prefault({}),
+  shutdown: z
+    .strictObject({
+      /** How long in-flight requests may run after SIGTERM/SIGINT before the process exits anyway. */
+      drainTimeout: duration.default(30_000),
+    })
+    .prefault({}),
+  redis: redis.optional(),
+  cache: cache.prefault({}),
+  identity: identity.prefault({}),
+  upstreamCredentials: upstreamCredentials.optional(),
+  presign: z
+    .strictObject({
+      /** How many times one presigned URL may be used (0 = unlimited); counted in Redis across the cluster. */
+      maxUses: z.number().int().min(0).default(0),
+    })
+    .prefault({}),
+  rateLimit: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** Sustained requests per second per access key. */
+      requestsPerSecond: z.number().positive().default(100),
+      /** Bucket size: requests allowed in a burst. */
+      burst: z.number().int().min(1).default(200),
+    })
+    .prefault({}),
+  metrics: z
+    .strictObject({
+      /** Buckets that get their own `bucket` label; every other bucket is counted as "other". */
+      bucketLabels: z.array(nonEmpty).default([]),
+    })
+    .prefault({}),
+  verify: z
+    .strictObject({
+      /** Where signature checks and signed-payload hashing run: inline, a piscina pool, or auto. */
+      mode: z.enum(["inline", "pool", "auto"]).default("auto"),
+      /** Pool threads per worker (auto: 0 = decide from the CPU count). */
+      threads: z.number().int().min(0).max(64).default(0),
+    })
+    .prefault({}),
+  /** Peers (IPs or CIDRs) whose X-Forwarded-For / Forwarded headers are believed for the source IP. */
+  trustedProxies: z.array(nonEmpty).default([]),
   limits: z
     .strictObject({
       maxHeaderBytes: z.number().int().min(1024).max(1_048_576).default(16_384),
@@ -144,7 +252,14 @@ export const configSchema = z.strictObject({
   endpoints: z.record(nonEmpty, endpoint),
   buckets: z.record(nonEmpty, bucket),
   credentials: z.array(credential).default([]),
-  authorization: z.strictObject({ rules: z.array(rule).default([]) }).prefault({}),
+  authorization: z
+    .strictObject({
+      rules: z.array(rule).default([]),
+      /** JS module exporting `authorize(facts)` → boolean (sync or async). */
+      hook: z.string().optional(),
+      webhook: webhook.optional(),
+    })
+    .prefault({}),
 });
 
 export type RawConfig = z.output<typeof configSchema>;

@@ -47,6 +47,10 @@ export class Exchange {
   bytesOut: number;
   upstreamMs: number;
   errorCode: string | null;
+  /** The phase running now, so a refusal can be attributed to authentication or authorization. */
+  phase: "parse" | "authenticate" | "authorize" | "forward";
+  /** Which phase refused the request, `null` if none did. */
+  refusedBy: "authenticate" | "authorize" | null;
   /** Client body chunks that arrived before the pipeline was ready for them (the body is paused). */
   private pending: Buffer[] | null;
   private pendingLast: boolean;
@@ -74,6 +78,8 @@ export class Exchange {
     this.bytesOut = 0;
     this.upstreamMs = 0;
     this.errorCode = null;
+    this.phase = "parse";
+    this.refusedBy = null;
     this.pending = null;
     this.pendingLast = false;
     this.bodyConsumer = null;
@@ -112,16 +118,19 @@ export class Exchange {
       this.operation = operation;
 
       // Phase 2: authenticate.
+      this.phase = "authenticate";
       const { auth, credential, signingKey } = await this.authenticate();
       this.principal = credential.principal.name;
 
       // Phase 3: authorize (the copy source is a read of another object, so it is authorized too).
+      this.phase = "authorize";
       if (operation === "ListBuckets") return this.listBuckets(credential);
       this.authorize(credential, action, operation, target, query);
       const copySource = headerValue(this.req.headers, "x-amz-copy-source");
       const copy = copySource === null ? null : this.authorizeCopySource(credential, copySource);
 
       // Phase 4: resolve upstream.
+      this.phase = "forward";
       const route = target.bucket === null ? null : this.core.routes.byBucket.get(target.bucket);
       if (route === null || route === undefined) {
         throw new S3Error("NoSuchBucket", undefined, { fields: [["BucketName", target.bucket ?? ""]] });
@@ -414,6 +423,7 @@ export class Exchange {
         : new S3Error("InternalError", undefined, { source: "internal", cause: err });
     if (!(err instanceof S3Error)) this.core.log.error({ err, requestId: this.id }, "internal error");
     this.errorCode = error.code;
+    if (this.phase === "authenticate" || this.phase === "authorize") this.refusedBy = this.phase;
     this.upstreamBody?.destroy(error);
     this.upstreamCall?.abort();
     if (this.responseStarted) {

@@ -11,6 +11,7 @@ import { type AuthOptions, SigningKeyCache } from "@osp/sigv4";
 import { UpstreamPools } from "@osp/upstream";
 import { type Authorizer, compileRules } from "./authorize.js";
 import type { Exchange } from "./exchange.js";
+import { type GatewayRequestEvent, gatewayRequestChannel } from "./gateway-channels.js";
 import { type CredentialSource, createConfigCredentials } from "./identity.js";
 import { compileRoutes, type Endpoint, type Routes } from "./routes.js";
 
@@ -131,6 +132,21 @@ export class GatewayCore {
   finish(exchange: Exchange): void {
     this.inFlight--;
     this.completed++;
+    if (gatewayRequestChannel.hasSubscribers) {
+      const event: GatewayRequestEvent = {
+        operation: exchange.operation,
+        method: exchange.req.method,
+        status: exchange.status,
+        bucket: exchange.bucket,
+        errorCode: exchange.errorCode,
+        refusedBy: exchange.refusedBy,
+        bytesIn: exchange.bytesIn,
+        bytesOut: exchange.bytesOut,
+        durationSeconds: (performance.now() - exchange.startedAtMs) / 1000,
+        upstreamSeconds: exchange.upstreamMs / 1000,
+      };
+      gatewayRequestChannel.publish(event);
+    }
     if (!this.config.logging.accessLog) return;
     this.log.info(
       {

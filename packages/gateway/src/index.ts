@@ -7,3 +7,8 @@ export {
   type Principal,
 } from "./identity.js";
 export { startWorker, type Worker } from "./start-worker.js";
+export {
+  GATEWAY_REQUEST_CHANNEL,
+  type GatewayRequestEvent,
+  gatewayRequestChannel,
+} from "./gateway-channels.js";
