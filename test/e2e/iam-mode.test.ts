@@ -274,21 +274,36 @@ describe("osp in IBM IAM mode", () => {
     assert.deepEqual(store.objects.get("/cos-data/k")?.body, Buffer.from("v2"));
   });
 
-  test("a token the store refuses is dropped after that 403, and the next request fetches a new one", async (t) => {
+  test("a token the store refuses is dropped and a GET is retried once with a fresh one", async (t) => {
     const { iam, store, recorded, revoked, client } = await startIamStack(t);
     await client.send(new PutObjectCommand({ Bucket: "cos-data", Key: "r.txt", Body: "revoked" }));
     const first = /^Bearer (\S+)$/.exec(recorded.at(-1)?.headers.authorization?.toString() ?? "")?.[1];
     assert.ok(first !== undefined);
     revoked.add(first);
-    await rejectsWith(
-      client.send(new GetObjectCommand({ Bucket: "cos-data", Key: "r.txt" })),
-      "AccessDenied",
-      403,
-    );
     const got = await client.send(new GetObjectCommand({ Bucket: "cos-data", Key: "r.txt" }));
     assert.equal(await got.Body?.transformToString(), "revoked");
     assert.equal(iam.stats.tokensIssued, 2);
     assert.equal(store.stats.denied, 1);
+    const second = /^Bearer (\S+)$/.exec(recorded.at(-1)?.headers.authorization?.toString() ?? "")?.[1];
+    assert.notEqual(second, first);
+  });
+
+  test("a refused token is not retried for a request with a body (not replayable): the 403 reaches the client", async (t) => {
+    const { iam, store, recorded, revoked, client } = await startIamStack(t);
+    await client.send(new PutObjectCommand({ Bucket: "cos-data", Key: "r.txt", Body: "one" }));
+    const first = /^Bearer (\S+)$/.exec(recorded.at(-1)?.headers.authorization?.toString() ?? "")?.[1];
+    assert.ok(first !== undefined);
+    revoked.add(first);
+    await rejectsWith(
+      client.send(new PutObjectCommand({ Bucket: "cos-data", Key: "r.txt", Body: "two" })),
+      "AccessDenied",
+      403,
+    );
+    assert.equal(store.stats.denied, 1);
+    // The refused token was dropped: the next request fetches a new one and succeeds.
+    const got = await client.send(new GetObjectCommand({ Bucket: "cos-data", Key: "r.txt" }));
+    assert.equal(await got.Body?.transformToString(), "one");
+    assert.equal(iam.stats.tokensIssued, 2);
   });
 
   test("CreateBucket carries ibm-service-instance-id from the bucket's instance, object requests do not", async (t) => {

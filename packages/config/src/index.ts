@@ -7,4 +7,4 @@ export {
   suggest,
 } from "./compile-config.js";
 export { parseDurationMs } from "./duration.js";
-export { ACTIONS, configSchema, type RawConfig } from "./schema.js";
+export { ACTIONS, AUTHZ_FACTS, configSchema, type RawConfig } from "./schema.js";

@@ -90,6 +90,21 @@ const credential = z.strictObject({
   groups: z.array(nonEmpty).default([]),
 });
 
+/** Request facts an authorization hook or webhook receives (and that may key its cached decisions). */
+export const AUTHZ_FACTS = [
+  "principal",
+  "groups",
+  "accessKeyId",
+  "action",
+  "operation",
+  "bucket",
+  "key",
+  "listPrefix",
+  "method",
+  "sourceIp",
+  "presigned",
+] as const;
+
 export const ACTIONS = ["read", "write", "delete", "list", "admin", "*"] as const;
 
 const rule = z.strictObject({
@@ -258,6 +273,11 @@ export const configSchema = z.strictObject({
       /** JS module exporting `authorize(facts)` → boolean (sync or async). */
       hook: z.string().optional(),
       webhook: webhook.optional(),
+      /** The facts that key a cached hook/webhook decision: list only those your policy reads. */
+      cacheKey: z
+        .array(z.enum(AUTHZ_FACTS))
+        .min(1)
+        .default([...AUTHZ_FACTS]),
     })
     .prefault({}),
 });

@@ -10,6 +10,7 @@ import type { Principal } from "./identity.js";
 
 export interface AuthzFacts {
   readonly principal: Principal;
+  readonly accessKeyId: string;
   readonly action: S3Action;
   readonly operation: string;
   /** `null` for service-level requests (ListBuckets). */
@@ -17,9 +18,16 @@ export interface AuthzFacts {
   readonly key: string | null;
   /** The `prefix` parameter of a listing (`""` when absent); `null` for every other operation. */
   readonly listPrefix: string | null;
+  readonly method: string;
+  /** The client's address; from X-Forwarded-For / Forwarded only when the peer is a trusted proxy. */
+  readonly sourceIp: string;
+  readonly presigned: boolean;
 }
 
-export type Authorizer = (facts: AuthzFacts) => boolean;
+/** allow = true. Synchronous when only config rules decide (the hot path never awaits then). */
+export type Authorizer = (facts: AuthzFacts) => boolean | Promise<boolean>;
+/** The config rules alone: always synchronous. */
+export type RuleAuthorizer = (facts: AuthzFacts) => boolean;
 
 interface CompiledRule {
   readonly deny: boolean;
@@ -31,7 +39,7 @@ interface CompiledRule {
 }
 
 /** Compiles `authorization.rules`. */
-export function compileRules(config: Config): Authorizer {
+export function compileRules(config: Config): RuleAuthorizer {
   const rules: CompiledRule[] = config.authorization.rules.map((r) => {
     const names = [...(r.principal === undefined ? [] : [r.principal]), ...(r.principals ?? [])];
     return {

@@ -16,13 +16,14 @@ import {
 } from "@osp/s3";
 import { type AuthenticatedRequest, authenticateRequest, verifySignature } from "@osp/sigv4";
 import { createUpstreamBody, sendUpstream, type UpstreamBody, type UpstreamCall } from "@osp/upstream";
+import type { AuthzFacts } from "./authorize.js";
 import type { BodyPlan } from "./body-plan.js";
 import { planBody } from "./body-plan.js";
 import { forwardRequestHeaders, forwardResponseHeaders, headerValue } from "./forward-headers.js";
 import type { GatewayCore } from "./gateway-core.js";
 import type { ClientCredential } from "./identity.js";
 import { queryValue, upstreamQuery } from "./query.js";
-import type { Route } from "./routes.js";
+import type { Route, UpstreamAuth } from "./routes.js";
 import { signUpstream } from "./upstream-auth.js";
 
 const LIST_OPERATIONS = new Set([
@@ -104,6 +105,7 @@ export class Exchange {
     try {
       if (this.core.inFlight > this.core.maxInFlight)
         throw new S3Error("SlowDown", undefined, { source: "internal" });
+      if (this.core.pending !== null) await this.core.pending;
       // Phase 1: parse.
       const target = resolveTarget(
         this.req.rawPath,
@@ -124,10 +126,11 @@ export class Exchange {
 
       // Phase 3: authorize (the copy source is a read of another object, so it is authorized too).
       this.phase = "authorize";
-      if (operation === "ListBuckets") return this.listBuckets(credential);
-      this.authorize(credential, action, operation, target, query);
+      const facts = this.factsOf(credential, auth);
+      if (operation === "ListBuckets") return await this.listBuckets(credential, facts);
+      await this.authorize(facts, action, operation, target, query);
       const copySource = headerValue(this.req.headers, "x-amz-copy-source");
-      const copy = copySource === null ? null : this.authorizeCopySource(credential, copySource);
+      const copy = copySource === null ? null : await this.authorizeCopySource(facts, copySource);
 
       // Phase 4: resolve upstream.
       this.phase = "forward";
@@ -146,9 +149,10 @@ export class Exchange {
         copyHeader = this.core.formatCopySource(copy.route.upstreamBucket, copy.key, copy.versionId);
       }
 
-      // Phase 5: forward.
+      // Phase 5: forward, with the endpoint's credentials or those the upstream-credentials hook gives.
       const plan = planBody(auth, signingKey, { minChunkBytes: this.core.minChunkBytes });
-      await this.forward(route, target, query, plan, copyHeader);
+      const upstreamAuth = await this.core.upstreamAuth(route, credential.principal.name);
+      await this.forward(route, upstreamAuth, target, query, plan, copyHeader);
     } catch (err) {
       this.fail(err);
     }
@@ -169,43 +173,61 @@ export class Exchange {
     const signingKey = this.core.signingKeys.get(credential.secretAccessKey, auth.scope);
     const failure = verifySignature(auth, signingKey, this.core.verifyOptions);
     if (failure !== null) throw failure;
+    // Quotas count only verified requests, so a forged signature cannot use up someone's URL.
+    if (this.core.limiter !== null) await this.core.limiter(auth);
     return { auth, credential, signingKey };
   }
 
-  private authorize(
-    credential: ClientCredential,
+  /** The request facts every authorization of this request shares. */
+  private factsOf(credential: ClientCredential, auth: AuthenticatedRequest): AuthzFacts {
+    return {
+      principal: credential.principal,
+      accessKeyId: credential.accessKeyId,
+      action: "read",
+      operation: this.operation,
+      bucket: null,
+      key: null,
+      listPrefix: null,
+      method: this.req.method,
+      sourceIp: this.core.sourceIp(this.req.remoteAddress, this.req.headers),
+      presigned: auth.mechanism === "presigned",
+    };
+  }
+
+  private async authorize(
+    facts: AuthzFacts,
     action: S3Action,
     operation: string,
     target: S3Target,
     query: ReadonlyArray<readonly [string, string | null]>,
-  ): void {
+  ): Promise<void> {
     const listPrefix = LIST_OPERATIONS.has(operation) ? (queryValue(query, "prefix") ?? "") : null;
-    const allowed = this.core.authorizer({
-      principal: credential.principal,
+    const verdict = this.core.authorizer({
+      ...facts,
       action,
       operation,
       bucket: target.bucket,
       key: target.key,
       listPrefix,
     });
-    if (!allowed) throw new S3Error("AccessDenied");
+    if (!(verdict === true || (verdict !== false && (await verdict)))) throw new S3Error("AccessDenied");
   }
 
-  private authorizeCopySource(
-    credential: ClientCredential,
+  private async authorizeCopySource(
+    facts: AuthzFacts,
     value: string,
-  ): { route: Route; key: string; versionId: string | null } {
+  ): Promise<{ route: Route; key: string; versionId: string | null }> {
     const source = parseCopySource(value);
     if (source instanceof S3Error) throw source;
-    const allowed = this.core.authorizer({
-      principal: credential.principal,
+    const verdict = this.core.authorizer({
+      ...facts,
       action: "read",
       operation: "GetObject",
       bucket: source.bucket,
       key: source.key,
       listPrefix: null,
     });
-    if (!allowed) throw new S3Error("AccessDenied");
+    if (!(verdict === true || (verdict !== false && (await verdict)))) throw new S3Error("AccessDenied");
     const route = this.core.routes.byBucket.get(source.bucket);
     if (route === undefined)
       throw new S3Error("NoSuchBucket", undefined, { fields: [["BucketName", source.bucket]] });
@@ -213,27 +235,33 @@ export class Exchange {
   }
 
   /** GET / — the configured buckets this caller may list, answered by the gateway itself. */
-  private listBuckets(credential: ClientCredential): void {
-    const visible = [...this.core.routes.byBucket.keys()].filter((bucket) =>
-      this.core.authorizer({
-        principal: credential.principal,
-        action: "list",
-        operation: "ListObjectsV2",
-        bucket,
-        key: null,
-        listPrefix: null, // visible when the caller may list any part of it
-      }),
+  private async listBuckets(credential: ClientCredential, facts: AuthzFacts): Promise<void> {
+    const buckets = [...this.core.routes.byBucket.keys()];
+    const verdicts = await Promise.all(
+      buckets.map((bucket) =>
+        this.core.authorizer({
+          ...facts,
+          action: "list",
+          operation: "ListObjectsV2",
+          bucket,
+          key: null,
+          listPrefix: null, // visible when the caller may list any part of it
+        }),
+      ),
     );
+    const visible = buckets.filter((_, i) => verdicts[i] === true);
     const xml = this.core.renderListBuckets(visible, credential.principal.name);
     this.respond(200, [["content-type", "application/xml"]], xml);
   }
 
   private async forward(
     route: Route,
+    auth: UpstreamAuth,
     target: S3Target,
     query: ReadonlyArray<readonly [string, string | null]>,
     plan: BodyPlan,
     copySource: string | null,
+    isRetry = false,
   ): Promise<void> {
     const endpoint = route.endpoint;
     const rawQuery = upstreamQuery(query);
@@ -252,10 +280,10 @@ export class Exchange {
     const hasBody = plan.upstreamLength > 0 || this.req.method === "PUT" || this.req.method === "POST";
 
     // An empty upstream body can't hold anything back: verify the whole client body first.
-    if (plan.upstreamLength === 0 && plan.clientSendsBody) await this.drainAndVerify(plan);
+    if (plan.upstreamLength === 0 && plan.clientSendsBody && !isRetry) await this.drainAndVerify(plan);
 
     const bearer = await signUpstream(
-      endpoint,
+      auth,
       this.req.method,
       rawPath,
       rawQuery,
@@ -273,9 +301,17 @@ export class Exchange {
       {
         onHeaders: (status, upstreamHeaders) => {
           this.upstreamMs = performance.now() - upstreamStartedMs;
-          // The store refused a token osp believed valid (revoked, clocks apart): fetch a new one next time.
-          if (bearer !== null && (status === 401 || status === 403) && endpoint.auth.type === "iam") {
-            endpoint.auth.tokens.invalidate(bearer);
+          // The store refused a token osp believed valid (revoked, clocks apart): drop it cluster-wide, and
+          // once, when nothing of the body was sent (nothing to replay), ask again with a fresh token.
+          if (bearer !== null && (status === 401 || status === 403) && auth.type === "iam") {
+            auth.tokens.invalidate(bearer);
+            if (!isRetry && plan.upstreamLength === 0) {
+              this.upstreamCall?.abort();
+              this.upstreamCall = null;
+              this.upstreamBody = null;
+              this.forward(route, auth, target, query, plan, copySource, true).catch((err) => this.fail(err));
+              return;
+            }
           }
           this.startResponse(status, upstreamHeaders);
         },

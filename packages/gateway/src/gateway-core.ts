@@ -1,26 +1,42 @@
 /**
  * What every request of one worker shares, resolved once at startup so the hot path only branches
  * (fastify's rule): compiled routes and rules, the credential source, the signing-key cache, the
- * upstream pools, options, the logger and the per-worker counters.
+ * upstream pools, the shared cache, options, the logger and the per-worker counters. Hook modules load
+ * asynchronously: `ready` settles when they did (startWorker waits for it before listening, and a request
+ * that arrives earlier waits too); a hook that cannot load rejects it.
  */
+import { type Cache, createCache } from "@osp/cache";
 import type { Config } from "@osp/config";
 import { renderErrorXml, type S3Error } from "@osp/errors";
 import type { Logger } from "@osp/log";
 import { buildUpstreamTarget, formatCopySource, renderListBuckets } from "@osp/s3";
 import { type AuthOptions, SigningKeyCache } from "@osp/sigv4";
 import { UpstreamPools } from "@osp/upstream";
-import { type Authorizer, compileRules } from "./authorize.js";
+import type { Authorizer } from "./authorize.js";
+import { createAuthorizer } from "./create-authorizer.js";
 import type { Exchange } from "./exchange.js";
 import { type GatewayRequestEvent, gatewayRequestChannel } from "./gateway-channels.js";
-import { type CredentialSource, createConfigCredentials } from "./identity.js";
+import { type CredentialSource, createConfigCredentials, createCredentialSource } from "./identity.js";
+import { createRequestLimiter, type RequestLimiter } from "./request-limits.js";
 import { compileRoutes, type Endpoint, type Routes } from "./routes.js";
+import { createSourceIpResolver, type SourceIpResolver } from "./source-ip.js";
+import {
+  createIamTokenRegistry,
+  createUpstreamAuthResolver,
+  type UpstreamAuthResolver,
+} from "./upstream-credentials.js";
 
 export interface GatewayDeps {
   readonly log: Logger;
   /** Replaces the config's credentials (tests, and #4's shared sources). */
   readonly credentials?: CredentialSource;
-  /** Replaces the config's rules. */
+  /** Replaces the configured authorization sources. */
   readonly authorizer?: Authorizer;
+  /**
+   * The worker's two-tier cache (L1 + Redis), shared with whoever created it; when absent the core makes
+   * an embedded in-memory one and closes it with itself.
+   */
+  readonly cache?: Cache;
 }
 
 export class GatewayCore {
@@ -28,8 +44,16 @@ export class GatewayCore {
   readonly log: Logger;
   readonly pools: UpstreamPools;
   readonly routes: Routes;
-  readonly credentials: CredentialSource;
-  readonly authorizer: Authorizer;
+  credentials: CredentialSource;
+  authorizer: Authorizer;
+  upstreamAuth: UpstreamAuthResolver;
+  readonly cache: Cache;
+  readonly ownsCache: boolean;
+  readonly limiter: RequestLimiter;
+  readonly sourceIp: SourceIpResolver;
+  /** Settles when hook modules are loaded; `null` once they are (the hot path checks only that). */
+  pending: Promise<void> | null;
+  readonly ready: Promise<void>;
   readonly signingKeys: SigningKeyCache;
   readonly addressing: { virtualHostDomains: readonly string[]; plusIsSpace: boolean; maxKeyBytes: number };
   readonly verifyOptions: { plusInPathIsSpace: boolean; exposeCanonicalRequest: boolean };
@@ -60,9 +84,21 @@ export class GatewayCore {
       },
       perOriginOptions(config),
     );
-    this.routes = compileRoutes(config, this.pools);
+    this.ownsCache = deps.cache === undefined;
+    this.cache = deps.cache ?? createCache({ l1MaxEntries: config.cache.l1MaxEntries, log: deps.log });
+    const iamTokensFor = createIamTokenRegistry(this.cache, this.pools);
+    this.routes = compileRoutes(config, iamTokensFor);
+    this.limiter = createRequestLimiter(config, this.cache);
+    this.sourceIp = createSourceIpResolver(config.trustedProxies);
+    // Until the hooks load, requests wait on `pending`; these placeholders are never called before that.
     this.credentials = deps.credentials ?? createConfigCredentials(config);
-    this.authorizer = deps.authorizer ?? compileRules(config);
+    this.authorizer = deps.authorizer ?? (() => false);
+    this.upstreamAuth = (route) => route.endpoint.auth;
+    this.ready = this.loadSources(config, deps, iamTokensFor);
+    this.pending = this.ready.then(() => {
+      this.pending = null;
+    });
+    this.pending.catch(() => {});
     this.signingKeys = new SigningKeyCache();
     this.addressing = {
       virtualHostDomains: config.addressing.virtualHostDomains,
@@ -92,6 +128,21 @@ export class GatewayCore {
       .toUpperCase()
       .padStart(8, "0");
     this.idCounter = 0;
+  }
+
+  private async loadSources(
+    config: Config,
+    deps: GatewayDeps,
+    iamTokensFor: Parameters<typeof createUpstreamAuthResolver>[2],
+  ): Promise<void> {
+    const [credentials, authorizer, upstreamAuth] = await Promise.all([
+      deps.credentials ?? createCredentialSource(config, this.cache, this.log),
+      deps.authorizer ?? createAuthorizer(config, this.cache, this.pools, this.log),
+      createUpstreamAuthResolver(config, this.cache, iamTokensFor, this.log),
+    ]);
+    this.credentials = credentials;
+    this.authorizer = authorizer;
+    this.upstreamAuth = upstreamAuth;
   }
 
   nextRequestId(): string {
@@ -169,6 +220,7 @@ export class GatewayCore {
 
   async close(): Promise<void> {
     await this.pools.close();
+    if (this.ownsCache) await this.cache.close();
   }
 }
 

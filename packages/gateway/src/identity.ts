@@ -1,8 +1,18 @@
 /**
- * Client identities: who an access key belongs to. The config's `credentials` are the source in this
- * issue; Redis-stored credentials and a hook module (#4) plug in behind `CredentialSource`.
+ * Client identities: who an access key belongs to (#4). Sources, asked in this order:
+ * 1. the config's `credentials` (in memory, no cache needed);
+ * 2. credentials stored in Redis by `osp credentials add` (encrypted; see credential-store.ts);
+ * 3. the `identity.hook` module's `lookupSecret(accessKeyId)`.
+ * Results of 2 and 3 are cached per access key in each worker's L1 only (`credentialTtl`, unknown keys for
+ * `negativeTtl`): secrets never reach the shared cache. `osp credentials remove` invalidates the key on
+ * every worker through the cache's pub/sub.
  */
+import type { Cache, CacheNamespace } from "@osp/cache";
 import type { Config } from "@osp/config";
+import { S3Error } from "@osp/errors";
+import type { Logger } from "@osp/log";
+import { CredentialStore, parseSecretsKey } from "./credential-store.js";
+import { loadHookFunction } from "./load-hook-module.js";
 
 export interface Principal {
   readonly name: string;
@@ -21,15 +31,127 @@ export interface CredentialSource {
   lookup(accessKeyId: string): ClientCredential | null | Promise<ClientCredential | null>;
 }
 
+/** What an `identity.hook` may return: a full record, just the secret (principal = access key), or null. */
+type HookResult =
+  | { secretAccessKey: string; principal?: string; groups?: readonly string[] }
+  | string
+  | null
+  | undefined;
+type LookupSecret = (accessKeyId: string) => HookResult | Promise<HookResult>;
+
 /** The `credentials` section of the config as a credential source. */
 export function createConfigCredentials(config: Config): CredentialSource {
   const byKey = new Map<string, ClientCredential>();
   for (const c of config.credentials) {
-    byKey.set(c.accessKeyId, {
-      accessKeyId: c.accessKeyId,
-      secretAccessKey: c.secretAccessKey,
-      principal: Object.freeze({ name: c.principal, groups: Object.freeze([...c.groups]) }),
-    });
+    byKey.set(c.accessKeyId, freezeCredential(c.accessKeyId, c.secretAccessKey, c.principal, c.groups));
   }
   return { lookup: (accessKeyId) => byKey.get(accessKeyId) ?? null };
+}
+
+/** The store of Redis-kept credentials, when `redis` and `identity.secretsKey` are both configured. */
+export function createCredentialStore(config: Config, cache: Cache): CredentialStore | null {
+  if (cache.mode !== "redis" || config.identity.secretsKey === undefined) return null;
+  const namespace = credentialNamespace(config, cache);
+  return new CredentialStore(cache, parseSecretsKey(config.identity.secretsKey), (accessKeyId) =>
+    namespace.invalidate(accessKeyId),
+  );
+}
+
+/** Every configured source behind one `lookup`, with the cache in front of the dynamic ones. */
+export async function createCredentialSource(
+  config: Config,
+  cache: Cache,
+  log: Logger,
+): Promise<CredentialSource> {
+  const fromConfig = createConfigCredentials(config);
+  const store = createCredentialStore(config, cache);
+  const hook =
+    config.identity.hook === undefined
+      ? null
+      : (await loadHookFunction<LookupSecret>(config.identity.hook, "lookupSecret", config.source)).fn;
+  if (store === null && hook === null) return fromConfig;
+  const namespace = credentialNamespace(config, cache);
+
+  const fill = async (accessKeyId: string): Promise<{ value: ClientCredential | null }> => {
+    if (store !== null) {
+      let stored: Awaited<ReturnType<CredentialStore["lookup"]>>;
+      try {
+        stored = await store.lookup(accessKeyId);
+      } catch (err) {
+        // Redis is down and the key is not cached here: a retryable answer, not "unknown key".
+        log.warn({ err: (err as Error).message, accessKeyId }, "credential store unavailable");
+        if (hook === null) throw unavailable("The credential store is unavailable.");
+        stored = null;
+      }
+      if (stored !== null) {
+        return {
+          value: freezeCredential(accessKeyId, stored.secretAccessKey, stored.principal, stored.groups),
+        };
+      }
+    }
+    if (hook === null) return { value: null };
+    let result: HookResult;
+    try {
+      result = await hook(accessKeyId);
+    } catch (err) {
+      log.error({ err: (err as Error).message, accessKeyId }, "identity hook failed");
+      throw unavailable("The identity lookup failed.");
+    }
+    return { value: hookCredential(accessKeyId, result, log) };
+  };
+
+  return {
+    lookup(accessKeyId) {
+      const configured = fromConfig.lookup(accessKeyId) as ClientCredential | null;
+      if (configured !== null) return configured;
+      const cached = namespace.peek(accessKeyId);
+      if (cached !== undefined) return cached;
+      return namespace.get(accessKeyId, () => fill(accessKeyId));
+    },
+  };
+}
+
+function credentialNamespace(config: Config, cache: Cache): CacheNamespace<ClientCredential> {
+  return cache.namespace<ClientCredential>("credential", {
+    ttlMs: config.cache.credentialTtl,
+    negativeTtlMs: config.cache.negativeTtl,
+    shared: false,
+  });
+}
+
+function hookCredential(accessKeyId: string, result: HookResult, log: Logger): ClientCredential | null {
+  if (result === null || result === undefined) return null;
+  if (typeof result === "string") {
+    return result.length > 0 ? freezeCredential(accessKeyId, result, accessKeyId, []) : null;
+  }
+  if (
+    typeof result !== "object" ||
+    typeof result.secretAccessKey !== "string" ||
+    result.secretAccessKey === ""
+  ) {
+    log.error(
+      { accessKeyId },
+      "identity hook returned neither null, a secret string nor { secretAccessKey }",
+    );
+    throw unavailable("The identity lookup failed.");
+  }
+  const groups = Array.isArray(result.groups) ? result.groups.filter((g) => typeof g === "string") : [];
+  return freezeCredential(accessKeyId, result.secretAccessKey, result.principal ?? accessKeyId, groups);
+}
+
+function freezeCredential(
+  accessKeyId: string,
+  secretAccessKey: string,
+  principal: string,
+  groups: readonly string[],
+): ClientCredential {
+  return Object.freeze({
+    accessKeyId,
+    secretAccessKey,
+    principal: Object.freeze({ name: principal, groups: Object.freeze([...groups]) }),
+  });
+}
+
+function unavailable(message: string): S3Error {
+  return new S3Error("ServiceUnavailable", message, { source: "internal" });
 }

@@ -4,7 +4,7 @@
  * config, so no request can steer the gateway to a host of its choosing (DESIGN.md phase 4).
  */
 import type { Config } from "@osp/config";
-import { IamTokenProvider, type UpstreamPools } from "@osp/upstream";
+import type { IamTokens } from "./iam-tokens.js";
 
 export type UpstreamAuth =
   | {
@@ -13,7 +13,7 @@ export type UpstreamAuth =
       readonly secretAccessKey: string;
       readonly region: string;
     }
-  | { readonly type: "iam"; readonly tokens: IamTokenProvider };
+  | { readonly type: "iam"; readonly tokens: IamTokens };
 
 export interface Endpoint {
   readonly name: string;
@@ -39,10 +39,12 @@ export interface Routes {
   readonly endpoints: ReadonlyMap<string, Endpoint>;
 }
 
-/** Builds every route; IAM token providers are shared per (iamUrl, apiKey). */
-export function compileRoutes(config: Config, pools: UpstreamPools): Routes {
+/** Builds every route; `iamTokensFor` gives the (shared) token source of one (iamUrl, apiKey). */
+export function compileRoutes(
+  config: Config,
+  iamTokensFor: (iamUrl: string, apiKey: string) => IamTokens,
+): Routes {
   const endpoints = new Map<string, Endpoint>();
-  const tokenProviders = new Map<string, IamTokenProvider>();
   for (const [name, e] of Object.entries(config.endpoints)) {
     const url = new URL(e.url);
     let auth: UpstreamAuth;
@@ -54,13 +56,7 @@ export function compileRoutes(config: Config, pools: UpstreamPools): Routes {
         region: e.auth.region,
       };
     } else {
-      const id = `${e.auth.iamUrl}\n${e.auth.apiKey}`;
-      let tokens = tokenProviders.get(id);
-      if (tokens === undefined) {
-        tokens = new IamTokenProvider({ iamUrl: e.auth.iamUrl, apiKey: e.auth.apiKey, pools });
-        tokenProviders.set(id, tokens);
-      }
-      auth = { type: "iam", tokens };
+      auth = { type: "iam", tokens: iamTokensFor(e.auth.iamUrl, e.auth.apiKey) };
     }
     endpoints.set(name, {
       name,

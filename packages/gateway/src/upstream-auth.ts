@@ -3,7 +3,7 @@
  * HMAC keys, or an IBM IAM bearer token. The client's own signature never travels upstream.
  */
 import { type SigningKeyCache, signRequest } from "@osp/sigv4";
-import type { Endpoint } from "./routes.js";
+import type { UpstreamAuth } from "./routes.js";
 
 /**
  * Adds the upstream authentication headers to `headers` (in place) and returns the IAM bearer token used
@@ -12,7 +12,7 @@ import type { Endpoint } from "./routes.js";
  * HTTPS; the client's body was already verified by osp).
  */
 export async function signUpstream(
-  endpoint: Endpoint,
+  auth: UpstreamAuth,
   method: string,
   rawPath: string,
   rawQuery: string,
@@ -20,7 +20,6 @@ export async function signUpstream(
   sha256Hex: string | null,
   signingKeys: SigningKeyCache,
 ): Promise<string | null> {
-  const auth = endpoint.auth;
   if (auth.type === "iam") {
     const token = await auth.tokens.getToken();
     headers.push(["authorization", `Bearer ${token}`]);

@@ -20,11 +20,15 @@ authorization:
 const authorize = compileRules(config);
 const facts = (over: Partial<AuthzFacts>): AuthzFacts => ({
   principal: { name: "alice", groups: [] },
+  accessKeyId: "AKALICE",
   action: "read",
   operation: "GetObject",
   bucket: "data",
   key: "a.txt",
   listPrefix: null,
+  method: "GET",
+  sourceIp: "127.0.0.1",
+  presigned: false,
   ...over,
 });
 

@@ -127,6 +127,19 @@ export class IamTokenProvider {
     return current === null ? null : { accessToken: current.accessToken, expiresAtMs: current.expiresAtMs };
   }
 
+  /**
+   * Fetches a new token now (joining a fetch already in flight), for a shared cache that does its own
+   * caching; still one fetch at a time, and no fetch before a failure's backoff ends (rejects with the last
+   * error meanwhile). `refreshAtMs` is when the caller should start the next one.
+   */
+  async fetchToken(): Promise<IamToken & { readonly refreshAtMs: number }> {
+    const token = this.#inflight !== null ? await this.#inflight : null;
+    if (token !== null) return token;
+    const now = this.#now();
+    if (now < this.#retryAtMs && this.#lastError !== null) throw this.#lastError;
+    return this.#startFetch(now, false);
+  }
+
   /** COS answered 401/403 to `token`: forget it, unless a newer token has replaced it already. */
   invalidate(token: string): void {
     if (this.#current !== null && this.#current.accessToken === token) this.#current = null;

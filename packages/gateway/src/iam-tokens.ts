@@ -1,0 +1,69 @@
+/**
+ * IBM IAM bearer tokens shared by every worker on every host (#4, DESIGN.md "Budgets": one token request
+ * per API key per refresh period for the whole cluster). The token lives in the cache's `iam` namespace
+ * (L1 + Redis) under a hash of (IAM URL, API key); a fill takes the cluster-wide lock, so one process asks
+ * IAM and the others read its result. Past 80 % of the token's life the cache refills in the background
+ * while the current token keeps serving. `IamTokenProvider` does the HTTP and the backoff on 429/5xx.
+ */
+import { createHash } from "node:crypto";
+import type { Cache, CacheNamespace } from "@osp/cache";
+import { S3Error } from "@osp/errors";
+import type { IamToken, IamTokenProvider } from "@osp/upstream";
+
+/** What the pipeline needs from a token source. */
+export interface IamTokens {
+  /** The current token: synchronous when cached in this process. Rejects with S3Error ServiceUnavailable. */
+  getToken(): string | Promise<string>;
+  /** The store refused `token` (401/403): drop it everywhere, unless a newer one replaced it already. */
+  invalidate(token: string): void;
+}
+
+export function iamNamespace(cache: Cache): CacheNamespace<IamToken> {
+  // TTLs come from each token (Fill.ttlMs); these bound an entry that somehow carries none.
+  return cache.namespace<IamToken>("iam", {
+    ttlMs: 3_600_000,
+    negativeTtlMs: 1_000,
+    shared: true,
+    lockFill: true,
+  });
+}
+
+export class SharedIamTokens implements IamTokens {
+  readonly #provider: IamTokenProvider;
+  readonly #namespace: CacheNamespace<IamToken>;
+  readonly #key: string;
+  readonly #fill: () => Promise<{ value: IamToken; ttlMs: number; refreshAfterMs: number }>;
+
+  constructor(provider: IamTokenProvider, namespace: CacheNamespace<IamToken>, apiKey: string) {
+    this.#provider = provider;
+    this.#namespace = namespace;
+    // The key names the credential without revealing it (Redis keys are visible to its operators).
+    this.#key = createHash("sha256").update(`${provider.iamUrl}\n${apiKey}`).digest("base64url");
+    this.#fill = async () => {
+      const token = await this.#provider.fetchToken();
+      const now = Date.now();
+      return {
+        value: { accessToken: token.accessToken, expiresAtMs: token.expiresAtMs },
+        ttlMs: Math.max(1, token.expiresAtMs - now),
+        refreshAfterMs: Math.max(0, token.refreshAtMs - now),
+      };
+    };
+  }
+
+  getToken(): string | Promise<string> {
+    const cached = this.#namespace.peek(this.#key);
+    if (cached !== undefined && cached !== null && cached.expiresAtMs > Date.now()) return cached.accessToken;
+    return this.#namespace.get(this.#key, this.#fill).then((token) => {
+      if (token === null)
+        throw new S3Error("ServiceUnavailable", "No IAM token is available.", { source: "upstream" });
+      return token.accessToken;
+    });
+  }
+
+  invalidate(token: string): void {
+    this.#provider.invalidate(token);
+    const cached = this.#namespace.peek(this.#key);
+    if (cached !== undefined && cached !== null && cached.accessToken !== token) return;
+    void this.#namespace.invalidate(this.#key).catch(() => {});
+  }
+}

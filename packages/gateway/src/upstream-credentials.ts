@@ -1,0 +1,112 @@
+/**
+ * Which credentials osp uses toward a bucket's endpoint (#4): the endpoint's own from the config, or what
+ * the `upstreamCredentials.hook` module's `upstreamCredentials(bucket, principal)` returns (the old
+ * `bucket_creds_fetcher`): `{ type: "iam", apiKey, iamUrl? }`, `{ type: "hmac", accessKeyId,
+ * secretAccessKey, region? }`, or null for the endpoint's own. Hook results are cached per bucket, or per
+ * (principal, bucket) with `scope: principal`, in each worker's L1 only (they are secrets), for
+ * `cache.upstreamCredentialTtl`: never forever. IAM token sources are shared per (IAM URL, API key).
+ */
+import { createHash } from "node:crypto";
+import type { Cache, CacheNamespace } from "@osp/cache";
+import type { Config } from "@osp/config";
+import { S3Error } from "@osp/errors";
+import type { Logger } from "@osp/log";
+import { IamTokenProvider, type UpstreamPools } from "@osp/upstream";
+import { type IamTokens, iamNamespace, SharedIamTokens } from "./iam-tokens.js";
+import { loadHookFunction } from "./load-hook-module.js";
+import type { Route, UpstreamAuth } from "./routes.js";
+
+type HookResult =
+  | { type: "iam"; apiKey: string; iamUrl?: string }
+  | { type: "hmac"; accessKeyId: string; secretAccessKey: string; region?: string }
+  | null
+  | undefined;
+type UpstreamCredentialsHook = (bucket: string, principal: string) => HookResult | Promise<HookResult>;
+
+const DEFAULT_IAM_URL = "https://iam.cloud.ibm.com/identity/token";
+
+/** One token source per (IAM URL, API key) for the whole worker, each backed by the shared cache. */
+export function createIamTokenRegistry(
+  cache: Cache,
+  pools: UpstreamPools,
+): (iamUrl: string, apiKey: string) => IamTokens {
+  const namespace = iamNamespace(cache);
+  const byCredential = new Map<string, IamTokens>();
+  return (iamUrl, apiKey) => {
+    const id = createHash("sha256").update(`${iamUrl}\n${apiKey}`).digest("base64url");
+    let tokens = byCredential.get(id);
+    if (tokens === undefined) {
+      tokens = new SharedIamTokens(new IamTokenProvider({ iamUrl, apiKey, pools }), namespace, apiKey);
+      byCredential.set(id, tokens);
+    }
+    return tokens;
+  };
+}
+
+/** `route.endpoint.auth`, or the hook's answer for (bucket, principal); sync when no hook or cached. */
+export type UpstreamAuthResolver = (route: Route, principal: string) => UpstreamAuth | Promise<UpstreamAuth>;
+
+export async function createUpstreamAuthResolver(
+  config: Config,
+  cache: Cache,
+  iamTokensFor: (iamUrl: string, apiKey: string) => IamTokens,
+  log: Logger,
+): Promise<UpstreamAuthResolver> {
+  const settings = config.upstreamCredentials;
+  if (settings === undefined) return (route) => route.endpoint.auth;
+  const { fn } = await loadHookFunction<UpstreamCredentialsHook>(
+    settings.hook,
+    "upstreamCredentials",
+    config.source,
+  );
+  const namespace: CacheNamespace<UpstreamAuth> = cache.namespace<UpstreamAuth>("upstream-credential", {
+    ttlMs: config.cache.upstreamCredentialTtl,
+    negativeTtlMs: config.cache.upstreamCredentialTtl,
+    shared: false,
+  });
+  const byPrincipal = settings.scope === "principal";
+  return (route, principal) => {
+    const key = byPrincipal ? `${principal}\n${route.bucket}` : route.bucket;
+    const cached = namespace.peek(key);
+    if (cached !== undefined) return cached ?? route.endpoint.auth;
+    return namespace
+      .get(key, async () => {
+        let result: HookResult;
+        try {
+          result = await fn(route.bucket, principal);
+        } catch (err) {
+          log.error({ err: (err as Error).message, bucket: route.bucket }, "upstream credentials hook threw");
+          throw new S3Error("ServiceUnavailable", "Upstream credentials are unavailable.", {
+            source: "internal",
+          });
+        }
+        return { value: toUpstreamAuth(result, iamTokensFor, route, log) };
+      })
+      .then((auth) => auth ?? route.endpoint.auth);
+  };
+}
+
+function toUpstreamAuth(
+  result: HookResult,
+  iamTokensFor: (iamUrl: string, apiKey: string) => IamTokens,
+  route: Route,
+  log: Logger,
+): UpstreamAuth | null {
+  if (result === null || result === undefined) return null;
+  if (result.type === "iam" && typeof result.apiKey === "string" && result.apiKey !== "") {
+    return { type: "iam", tokens: iamTokensFor(result.iamUrl ?? DEFAULT_IAM_URL, result.apiKey) };
+  }
+  if (
+    result.type === "hmac" &&
+    typeof result.accessKeyId === "string" &&
+    typeof result.secretAccessKey === "string" &&
+    result.accessKeyId !== "" &&
+    result.secretAccessKey !== ""
+  ) {
+    const region =
+      result.region ?? (route.endpoint.auth.type === "hmac" ? route.endpoint.auth.region : "us-east-1");
+    return { type: "hmac", accessKeyId: result.accessKeyId, secretAccessKey: result.secretAccessKey, region };
+  }
+  log.error({ bucket: route.bucket }, "upstream credentials hook returned an unusable value");
+  throw new S3Error("ServiceUnavailable", "Upstream credentials are unavailable.", { source: "internal" });
+}
