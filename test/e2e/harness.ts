@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { compileConfig } from "@osp/config";
 import { startWorker, type Worker } from "@osp/gateway";
-import { createLogger, type LogLevel } from "@osp/log";
+import { createLogger, type Logger, type LogLevel } from "@osp/log";
 import { signRequest } from "@osp/sigv4";
 import { type S3rverUpstream, startRadosgw, startS3rver } from "@osp/testkit";
 
@@ -30,7 +30,14 @@ export interface Stack {
  * `mapped-upstream`), `forbidden` (nobody). `extraYaml` is appended to the config.
  */
 export async function startStack(
-  options: { upstream?: "s3rver" | "radosgw"; extraYaml?: string } = {},
+  options: {
+    upstream?: "s3rver" | "radosgw";
+    extraYaml?: string;
+    /** Keys added to the `authorization` section (e.g. `  hook: /path/authz.mjs`), two-space indented. */
+    authorizationYaml?: string;
+    /** The gateway's logger (default: silent, or OSP_TEST_LOG_LEVEL). */
+    log?: Logger;
+  } = {},
 ): Promise<Stack> {
   const buckets = ["data", "mapped-upstream", "forbidden"];
   const upstream =
@@ -56,12 +63,13 @@ authorization:
   rules:
     - { principal: alice, buckets: [data, mapped, "ext-*"], actions: ["*"] }
     - { principal: bob, buckets: [data], prefixes: [public/], actions: [read, list] }
+${options.authorizationYaml ?? ""}
 ${extraYaml}`,
     "e2e",
     {},
   );
   const worker = await startWorker(config, {
-    log: createLogger({ level: (process.env.OSP_TEST_LOG_LEVEL ?? "silent") as LogLevel }),
+    log: options.log ?? createLogger({ level: (process.env.OSP_TEST_LOG_LEVEL ?? "silent") as LogLevel }),
   });
   const endpoint = `http://127.0.0.1:${worker.port}`;
   const clients: S3Client[] = [];

@@ -1,5 +1,115 @@
-/** `osp credentials add|remove|list`: client credentials stored in Redis (issue #4; in progress). */
-export async function runCredentials(_args: readonly string[]): Promise<number> {
-  process.stderr.write("osp credentials: not available yet\n");
-  return 2;
+/**
+ * `osp credentials add|remove|list --config FILE`: client credentials stored in Redis (#4). Every gateway
+ * worker on every host sharing that Redis sees a change within a second, without a restart. Needs the
+ * config's `redis` and `identity.secretsKey` (secrets are stored encrypted with it, never in the clear).
+ */
+import { randomBytes } from "node:crypto";
+import { createCache } from "@osp/cache";
+import { ConfigError, loadConfigFile } from "@osp/config";
+import { createCredentialStore } from "@osp/gateway";
+
+const USAGE = `usage:
+  osp credentials add --config FILE --access-key ID --principal NAME [--groups a,b] [--secret SECRET]
+                      (no --secret: one is generated and printed once)
+  osp credentials remove --config FILE --access-key ID
+  osp credentials list --config FILE
+`;
+
+export async function runCredentials(args: readonly string[]): Promise<number> {
+  const [action, ...rest] = args;
+  const file = option(rest, "--config");
+  if (action === undefined || file === null || !["add", "remove", "list"].includes(action)) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  let config: ReturnType<typeof loadConfigFile>;
+  try {
+    config = loadConfigFile(file);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  if (config.redis === undefined || config.identity.secretsKey === undefined) {
+    process.stderr.write("osp credentials: the config needs both `redis` and `identity.secretsKey`\n");
+    return 1;
+  }
+  const quiet = { warn() {}, info() {}, error() {} };
+  const cache = createCache({
+    redis: {
+      url: config.redis.url,
+      keyPrefix: config.redis.keyPrefix,
+      connectTimeoutMs: config.redis.connectTimeout,
+      commandTimeoutMs: Math.max(config.redis.commandTimeout, 5_000),
+    },
+    l1MaxEntries: 100,
+    log: quiet,
+  });
+  try {
+    await waitForRedis(cache, config.redis.connectTimeout + 3_000);
+    const store = createCredentialStore(config, cache);
+    if (store === null) throw new Error("the credential store is not available");
+    return await perform(action, rest, store);
+  } catch (err) {
+    process.stderr.write(`osp credentials: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    await cache.close();
+  }
+}
+
+async function perform(
+  action: string,
+  args: readonly string[],
+  store: NonNullable<ReturnType<typeof createCredentialStore>>,
+): Promise<number> {
+  if (action === "list") {
+    for (const c of await store.list()) {
+      process.stdout.write(`${c.accessKeyId}\t${c.principal}\t${c.groups.join(",")}\t${c.createdAt}\n`);
+    }
+    return 0;
+  }
+  const accessKeyId = option(args, "--access-key");
+  if (accessKeyId === null || !/^[A-Za-z0-9_.-]{3,128}$/.test(accessKeyId)) {
+    process.stderr.write(`--access-key must be 3-128 characters of A-Z a-z 0-9 _ . -\n${USAGE}`);
+    return 2;
+  }
+  if (action === "remove") {
+    const existed = await store.remove(accessKeyId);
+    process.stdout.write(existed ? `removed ${accessKeyId}\n` : `${accessKeyId} was not stored\n`);
+    return existed ? 0 : 1;
+  }
+  const principal = option(args, "--principal");
+  if (principal === null || principal === "") {
+    process.stderr.write(`--principal is required\n${USAGE}`);
+    return 2;
+  }
+  const given = option(args, "--secret");
+  if (given !== null && given.length < 8) {
+    process.stderr.write("--secret must be at least 8 characters\n");
+    return 2;
+  }
+  const secretAccessKey = given ?? randomBytes(30).toString("base64url");
+  const groups = (option(args, "--groups") ?? "").split(",").filter((g) => g !== "");
+  await store.add({ accessKeyId, secretAccessKey, principal, groups });
+  process.stdout.write(`added ${accessKeyId} for ${principal}\n`);
+  if (given === null) process.stdout.write(`secret access key (shown once): ${secretAccessKey}\n`);
+  return 0;
+}
+
+function option(args: readonly string[], name: string): string | null {
+  const i = args.indexOf(name);
+  if (i >= 0) return args[i + 1] ?? null;
+  const inline = args.find((a) => a.startsWith(`${name}=`));
+  return inline === undefined ? null : inline.slice(name.length + 1);
+}
+
+async function waitForRedis(cache: ReturnType<typeof createCache>, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (cache.status().redis !== "up") {
+    if (Date.now() > until) throw new Error(`Redis is not reachable (${cache.status().lastError ?? "timeout"})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -1,24 +1,62 @@
 /**
  * How a request body travels: its length upstream and the verifier it streams through. Decided from the
- * headers before the first body byte is read (protocol.md §1.6, §3.1, §3.6, §8).
+ * headers before the first body byte is read (protocol.md §1.6, §3.1, §3.6, §8). With a verify pool
+ * (issue #5), the pool decides whether the body's checks run inline or on one of its threads.
  */
 import { S3Error } from "@osp/errors";
 import {
   type AuthenticatedRequest,
   type BodyVerifier,
   type ChecksumAlgorithm,
+  type ChunkedDecoderOptions,
   createChunkedDecoder,
   createPayloadVerifier,
+  type PayloadVerifierOptions,
 } from "@osp/sigv4";
 import { headerValue } from "./forward-headers.js";
+
+/**
+ * The part of @osp/verify's `PooledBodyVerifier` the gateway uses: a `BodyVerifier` whose verdicts come back
+ * from a pool thread (see that package). Declared here, structurally, until the gateway depends on
+ * @osp/verify; then `import type { PooledBodyVerifier, VerifyPool } from "@osp/verify"` replaces both.
+ */
+export interface PooledBodyVerifier {
+  readonly pooled: true;
+  /** Takes ownership of `chunk`; false = pause the client body until `onDrain`. Throws a known failure. */
+  write(chunk: Buffer, emit: (data: Buffer) => void): boolean;
+  /** Resolves once every verdict passed and the held-back tail went to `emit`; rejects with the S3Error. */
+  end(emit: (data: Buffer) => void): Promise<void>;
+  onDrain(listener: () => void): void;
+  onFailure(listener: (error: S3Error) => void): void;
+  destroy(): void;
+  readonly decodedBytes: number;
+  readonly complete: boolean;
+  readonly failure: S3Error | null;
+}
+
+/** The part of @osp/verify's `VerifyPool` the body plan uses. */
+export interface BodyVerifierPool {
+  createBodyVerifier(
+    spec:
+      | { readonly kind: "chunked"; readonly options: ChunkedDecoderOptions }
+      | { readonly kind: "payload"; readonly options: PayloadVerifierOptions },
+    bodyBytes: number,
+  ): BodyVerifier | PooledBodyVerifier;
+}
 
 export interface BodyPlan {
   /** Bytes sent upstream (`Content-Length`); 0 = no body. */
   readonly upstreamLength: number;
   /** Whether the client sends body bytes at all (aws-chunked framing of an empty object counts). */
   readonly clientSendsBody: boolean;
-  /** Checks and decodes the client's bytes; `null` = bytes pass unchanged. */
+  /**
+   * Checks and decodes the client's bytes on the event loop; `null` = bytes pass unchanged. When
+   * `pooledVerifier` is set, this is a guard whose `write`/`end` throw 500 InternalError: a caller unaware of
+   * the pool fails the request instead of forwarding a body nobody verified.
+   */
   readonly verifier: BodyVerifier | null;
+  /** Set when the body's checks run on a verify-pool thread: stream the body through it instead. */
+  readonly pooledVerifier: PooledBodyVerifier | null;
   /** SHA-256 of the upstream body when known before it is sent (hex), for re-signing. */
   readonly sha256Hex: string | null;
 }
@@ -33,11 +71,15 @@ const CHECKSUM_HEADERS: ReadonlyArray<readonly [string, ChecksumAlgorithm]> = [
 ];
 const MAX_OBJECT_BYTES = 5 * 1024 ** 3; // S3's single-PUT limit
 
-/** Throws S3Error when the framing headers are unacceptable. */
+/**
+ * Throws S3Error when the framing headers are unacceptable. `pool` (optional): where the body's checks run
+ * (`VerifyPool` of @osp/verify); without it they run inline, as before the pool existed.
+ */
 export function planBody(
   auth: AuthenticatedRequest,
   signingKey: Buffer,
   options: { readonly minChunkBytes: number },
+  pool?: BodyVerifierPool | null,
 ): BodyPlan {
   const headers = auth.facts.headers;
   const payload = auth.payload;
@@ -58,7 +100,7 @@ export function planBody(
       .split(",")
       .map((t) => t.trim().toLowerCase())
       .filter((t) => t !== "");
-    const verifier = createChunkedDecoder({
+    const chunked: ChunkedDecoderOptions = {
       mode: payload.kind,
       decodedContentLength: decoded,
       signing:
@@ -67,11 +109,15 @@ export function planBody(
           : { signingKey, amzDate: auth.amzDate, scope: auth.scope, seedSignature: auth.signature },
       announcedTrailers: announced,
       minChunkBytes: options.minChunkBytes,
-    });
+    };
+    const verifier =
+      pool == null
+        ? createChunkedDecoder(chunked)
+        : pool.createBodyVerifier({ kind: "chunked", options: chunked }, decoded);
     return {
       upstreamLength: decoded,
       clientSendsBody: true,
-      verifier,
+      ...verifierFields(verifier),
       sha256Hex: decoded === 0 ? EMPTY_SHA256 : null,
     };
   }
@@ -91,20 +137,66 @@ export function planBody(
   }
   const sha256Hex = payload.kind === "sha256" ? payload.sha256Hex : null;
   const needsVerifier = sha256Hex !== null || contentMd5 !== null || checksums.length > 0;
-  const verifier = needsVerifier
-    ? createPayloadVerifier({
-        ...(sha256Hex === null ? {} : { sha256Hex }),
-        ...(contentMd5 === null ? {} : { contentMd5Base64: contentMd5 }),
-        checksums,
-        expectedLength: length,
-      })
-    : null;
+  let verifier: BodyVerifier | PooledBodyVerifier | null = null;
+  if (needsVerifier) {
+    const plain: PayloadVerifierOptions = {
+      ...(sha256Hex === null ? {} : { sha256Hex }),
+      ...(contentMd5 === null ? {} : { contentMd5Base64: contentMd5 }),
+      checksums,
+      expectedLength: length,
+    };
+    verifier =
+      pool == null
+        ? createPayloadVerifier(plain)
+        : pool.createBodyVerifier({ kind: "payload", options: plain }, length);
+  }
   return {
     upstreamLength: length,
     clientSendsBody: length > 0,
-    verifier,
+    ...verifierFields(verifier),
     sha256Hex: sha256Hex ?? (length === 0 ? EMPTY_SHA256 : null),
   };
+}
+
+function verifierFields(
+  verifier: BodyVerifier | PooledBodyVerifier | null,
+): Pick<BodyPlan, "verifier" | "pooledVerifier"> {
+  if (verifier === null || !("pooled" in verifier)) return { verifier, pooledVerifier: null };
+  return { verifier: new OffloadedGuard(verifier), pooledVerifier: verifier };
+}
+
+/**
+ * `BodyPlan.verifier` of a pooled body: refuses to verify, so that a caller streaming through `verifier`
+ * alone fails the request (and frees the pooled verifier) rather than forwarding an unchecked body.
+ */
+class OffloadedGuard implements BodyVerifier {
+  readonly decodedBytes = 0;
+  readonly complete = false;
+  readonly heldBackBytes = 0;
+  readonly #pooled: PooledBodyVerifier;
+
+  constructor(pooled: PooledBodyVerifier) {
+    this.#pooled = pooled;
+  }
+
+  write(): void {
+    this.#refuse();
+  }
+
+  end(): void {
+    this.#refuse();
+  }
+
+  #refuse(): never {
+    this.#pooled.destroy();
+    throw new S3Error(
+      "InternalError",
+      "This body is verified on a pool thread: stream it through pooledVerifier.",
+      {
+        source: "internal",
+      },
+    );
+  }
 }
 
 function parseLength(value: string | null, name: string): number | null {

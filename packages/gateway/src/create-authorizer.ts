@@ -12,6 +12,7 @@ import type { Config } from "@osp/config";
 import type { Logger } from "@osp/log";
 import { sendUpstreamBuffered, type UpstreamPools } from "@osp/upstream";
 import { type Authorizer, type AuthzFacts, compileRules } from "./authorize.js";
+import { gatewayNamespaces } from "./cache-namespaces.js";
 import { loadHookFunction } from "./load-hook-module.js";
 
 type Decision = boolean | { allow?: unknown } | null | undefined;
@@ -55,11 +56,7 @@ export async function createAuthorizer(
   if (webhook !== undefined) dynamic.push(createWebhook(webhook, pools, log));
   if (dynamic.length === 0) return rules ?? (() => false);
 
-  const namespace = cache.namespace<boolean>("authz", {
-    ttlMs: config.cache.authzTtl,
-    negativeTtlMs: config.cache.denyTtl,
-    shared: true,
-  });
+  const namespace = gatewayNamespaces(cache, config).authz;
   const keyFacts = config.authorization.cacheKey;
   const decide = async (facts: AuthzFactsJson): Promise<boolean> => {
     for (const source of dynamic) if (!(await source(facts))) return false;

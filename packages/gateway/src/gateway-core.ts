@@ -85,8 +85,8 @@ export class GatewayCore {
       perOriginOptions(config),
     );
     this.ownsCache = deps.cache === undefined;
-    this.cache = deps.cache ?? createCache({ l1MaxEntries: config.cache.l1MaxEntries, log: deps.log });
-    const iamTokensFor = createIamTokenRegistry(this.cache, this.pools);
+    this.cache = deps.cache ?? createWorkerCache(config, deps.log);
+    const iamTokensFor = createIamTokenRegistry(this.cache, config, this.pools);
     this.routes = compileRoutes(config, iamTokensFor);
     this.limiter = createRequestLimiter(config, this.cache);
     this.sourceIp = createSourceIpResolver(config.trustedProxies);
@@ -222,6 +222,24 @@ export class GatewayCore {
     await this.pools.close();
     if (this.ownsCache) await this.cache.close();
   }
+}
+
+/** The two-tier cache the config asks for: Redis-backed with a `redis` section, else embedded memory. */
+export function createWorkerCache(config: Config, log: Logger): Cache {
+  const redis = config.redis;
+  return createCache({
+    l1MaxEntries: config.cache.l1MaxEntries,
+    log,
+    redis:
+      redis === undefined
+        ? undefined
+        : {
+            url: redis.url,
+            keyPrefix: redis.keyPrefix,
+            connectTimeoutMs: redis.connectTimeout,
+            commandTimeoutMs: redis.commandTimeout,
+          },
+  });
 }
 
 function perOriginOptions(config: Config) {

@@ -6,7 +6,7 @@
  * while the current token keeps serving. `IamTokenProvider` does the HTTP and the backoff on 429/5xx.
  */
 import { createHash } from "node:crypto";
-import type { Cache, CacheNamespace } from "@osp/cache";
+import type { CacheNamespace } from "@osp/cache";
 import { S3Error } from "@osp/errors";
 import type { IamToken, IamTokenProvider } from "@osp/upstream";
 
@@ -16,16 +16,6 @@ export interface IamTokens {
   getToken(): string | Promise<string>;
   /** The store refused `token` (401/403): drop it everywhere, unless a newer one replaced it already. */
   invalidate(token: string): void;
-}
-
-export function iamNamespace(cache: Cache): CacheNamespace<IamToken> {
-  // TTLs come from each token (Fill.ttlMs); these bound an entry that somehow carries none.
-  return cache.namespace<IamToken>("iam", {
-    ttlMs: 3_600_000,
-    negativeTtlMs: 1_000,
-    shared: true,
-    lockFill: true,
-  });
 }
 
 export class SharedIamTokens implements IamTokens {

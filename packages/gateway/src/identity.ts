@@ -7,10 +7,11 @@
  * `negativeTtl`): secrets never reach the shared cache. `osp credentials remove` invalidates the key on
  * every worker through the cache's pub/sub.
  */
-import type { Cache, CacheNamespace } from "@osp/cache";
+import type { Cache } from "@osp/cache";
 import type { Config } from "@osp/config";
 import { S3Error } from "@osp/errors";
 import type { Logger } from "@osp/log";
+import { gatewayNamespaces } from "./cache-namespaces.js";
 import { CredentialStore, parseSecretsKey } from "./credential-store.js";
 import { loadHookFunction } from "./load-hook-module.js";
 
@@ -51,7 +52,7 @@ export function createConfigCredentials(config: Config): CredentialSource {
 /** The store of Redis-kept credentials, when `redis` and `identity.secretsKey` are both configured. */
 export function createCredentialStore(config: Config, cache: Cache): CredentialStore | null {
   if (cache.mode !== "redis" || config.identity.secretsKey === undefined) return null;
-  const namespace = credentialNamespace(config, cache);
+  const namespace = gatewayNamespaces(cache, config).credential;
   return new CredentialStore(cache, parseSecretsKey(config.identity.secretsKey), (accessKeyId) =>
     namespace.invalidate(accessKeyId),
   );
@@ -70,7 +71,7 @@ export async function createCredentialSource(
       ? null
       : (await loadHookFunction<LookupSecret>(config.identity.hook, "lookupSecret", config.source)).fn;
   if (store === null && hook === null) return fromConfig;
-  const namespace = credentialNamespace(config, cache);
+  const namespace = gatewayNamespaces(cache, config).credential;
 
   const fill = async (accessKeyId: string): Promise<{ value: ClientCredential | null }> => {
     if (store !== null) {
@@ -109,14 +110,6 @@ export async function createCredentialSource(
       return namespace.get(accessKeyId, () => fill(accessKeyId));
     },
   };
-}
-
-function credentialNamespace(config: Config, cache: Cache): CacheNamespace<ClientCredential> {
-  return cache.namespace<ClientCredential>("credential", {
-    ttlMs: config.cache.credentialTtl,
-    negativeTtlMs: config.cache.negativeTtl,
-    shared: false,
-  });
 }
 
 function hookCredential(accessKeyId: string, result: HookResult, log: Logger): ClientCredential | null {

@@ -1,14 +1,19 @@
-export { type Authorizer, type AuthzFacts, compileRules } from "./authorize.js";
+export { type Authorizer, type AuthzFacts, compileRules, type RuleAuthorizer } from "./authorize.js";
+export { type AuthzFactsJson, createAuthorizer, decisionKey } from "./create-authorizer.js";
+export { CredentialStore, parseSecretsKey, type StoredCredential } from "./credential-store.js";
 export {
   GATEWAY_REQUEST_CHANNEL,
   type GatewayRequestEvent,
   gatewayRequestChannel,
 } from "./gateway-channels.js";
-export { GatewayCore, type GatewayDeps } from "./gateway-core.js";
+export { createWorkerCache, GatewayCore, type GatewayDeps } from "./gateway-core.js";
 export {
   type ClientCredential,
   type CredentialSource,
   createConfigCredentials,
+  createCredentialSource,
+  createCredentialStore,
   type Principal,
 } from "./identity.js";
+export { createSourceIpResolver, type SourceIpResolver } from "./source-ip.js";
 export { startWorker, type Worker } from "./start-worker.js";

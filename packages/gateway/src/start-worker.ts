@@ -9,15 +9,33 @@ import { GatewayCore, type GatewayDeps } from "./gateway-core.js";
 
 export interface Worker {
   readonly port: number;
+  /** The core new requests use; a reload replaces it. */
   readonly core: GatewayCore;
+  /** Requests in flight on every core: the current one and those still finishing after a reload. */
+  readonly inFlight: number;
   /** Stops accepting connections; in-flight requests finish. */
   stopAccepting(): void;
+  /**
+   * Applies `config` in place, with no failed request: a new `GatewayCore` is built (hook modules loaded),
+   * then new requests use it while in-flight ones finish on the old one, which is closed (its upstream
+   * pools) once idle or after `drainMs`. Rejects, leaving the old config serving, when the new core cannot
+   * be built. Listener settings (`listen.*`, `limits.maxHeaderBytes`) are not applied: those need a new
+   * worker process (packages/server decides).
+   */
+  reload(config: Config, options?: { deps?: GatewayDeps; drainMs?: number }): Promise<void>;
   /** Stops accepting, waits for in-flight requests up to `deadlineMs`, then closes everything. */
   close(deadlineMs?: number): Promise<void>;
 }
 
 export async function startWorker(config: Config, deps: GatewayDeps): Promise<Worker> {
-  const core = new GatewayCore(config, deps);
+  let core = await readyCore(config, deps);
+  /** Cores replaced by a reload, until their last request is done. */
+  const retiring = new Set<GatewayCore>();
+  const inFlight = () => {
+    let n = core.inFlight;
+    for (const c of retiring) n += c.inFlight;
+    return n;
+  };
   const server = await startHttpServer(
     {
       host: config.listen.host,
@@ -36,26 +54,72 @@ export async function startWorker(config: Config, deps: GatewayDeps): Promise<Wo
           }),
     },
     (req, body, res) => {
-      core.inFlight++;
-      void new Exchange(core, req, body, res).run();
+      // The core is read once per request: a reload never moves a request between two configs.
+      const c = core;
+      c.inFlight++;
+      void new Exchange(c, req, body, res).run();
     },
-  );
+  ).catch(async (err: unknown) => {
+    await core.close();
+    throw err;
+  });
   deps.log.info({ port: server.port, host: config.listen.host }, "listening");
   let stopped = false;
+  let currentDeps = deps;
+
+  async function retire(old: GatewayCore, drainMs: number): Promise<void> {
+    retiring.add(old);
+    await waitIdle(() => old.inFlight, drainMs);
+    retiring.delete(old);
+    await old.close();
+  }
+
   return {
     port: server.port,
-    core,
+    get core() {
+      return core;
+    },
+    get inFlight() {
+      return inFlight();
+    },
     stopAccepting() {
       if (!stopped) server.close();
       stopped = true;
     },
+    async reload(next, options = {}) {
+      const nextDeps = options.deps ?? currentDeps;
+      const fresh = await readyCore(next, nextDeps);
+      const old = core;
+      core = fresh;
+      currentDeps = nextDeps;
+      void retire(old, options.drainMs ?? 30_000).catch((err: unknown) =>
+        nextDeps.log.error({ err: (err as Error).message }, "closing the replaced gateway core failed"),
+      );
+    },
     async close(deadlineMs = 10_000) {
       if (!stopped) server.close();
       stopped = true;
-      const until = Date.now() + deadlineMs;
-      while (core.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      await waitIdle(inFlight, deadlineMs);
       server.closeAll();
-      await core.close();
+      await Promise.all([core.close(), ...[...retiring].map((c) => c.close())]);
+      retiring.clear();
     },
   };
+}
+
+/** A core whose hook modules are loaded; closed again if they fail to load. */
+async function readyCore(config: Config, deps: GatewayDeps): Promise<GatewayCore> {
+  const core = new GatewayCore(config, deps);
+  try {
+    await core.ready;
+  } catch (err) {
+    await core.close();
+    throw err;
+  }
+  return core;
+}
+
+async function waitIdle(inFlight: () => number, deadlineMs: number): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  while (inFlight() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
 }

@@ -7,12 +7,13 @@
  * `cache.upstreamCredentialTtl`: never forever. IAM token sources are shared per (IAM URL, API key).
  */
 import { createHash } from "node:crypto";
-import type { Cache, CacheNamespace } from "@osp/cache";
+import type { Cache } from "@osp/cache";
 import type { Config } from "@osp/config";
 import { S3Error } from "@osp/errors";
 import type { Logger } from "@osp/log";
 import { IamTokenProvider, type UpstreamPools } from "@osp/upstream";
-import { type IamTokens, iamNamespace, SharedIamTokens } from "./iam-tokens.js";
+import { gatewayNamespaces } from "./cache-namespaces.js";
+import { type IamTokens, SharedIamTokens } from "./iam-tokens.js";
 import { loadHookFunction } from "./load-hook-module.js";
 import type { Route, UpstreamAuth } from "./routes.js";
 
@@ -28,9 +29,10 @@ const DEFAULT_IAM_URL = "https://iam.cloud.ibm.com/identity/token";
 /** One token source per (IAM URL, API key) for the whole worker, each backed by the shared cache. */
 export function createIamTokenRegistry(
   cache: Cache,
+  config: Config,
   pools: UpstreamPools,
 ): (iamUrl: string, apiKey: string) => IamTokens {
-  const namespace = iamNamespace(cache);
+  const namespace = gatewayNamespaces(cache, config).iam;
   const byCredential = new Map<string, IamTokens>();
   return (iamUrl, apiKey) => {
     const id = createHash("sha256").update(`${iamUrl}\n${apiKey}`).digest("base64url");
@@ -59,11 +61,7 @@ export async function createUpstreamAuthResolver(
     "upstreamCredentials",
     config.source,
   );
-  const namespace: CacheNamespace<UpstreamAuth> = cache.namespace<UpstreamAuth>("upstream-credential", {
-    ttlMs: config.cache.upstreamCredentialTtl,
-    negativeTtlMs: config.cache.upstreamCredentialTtl,
-    shared: false,
-  });
+  const namespace = gatewayNamespaces(cache, config).upstreamCredential;
   const byPrincipal = settings.scope === "principal";
   return (route, principal) => {
     const key = byPrincipal ? `${principal}\n${route.bucket}` : route.bucket;

@@ -1,0 +1,56 @@
+/**
+ * The gateway's cache namespaces in one place (key layout in the README): each created once per Cache
+ * (a worker's cores share the cache across config reloads), with the TTLs of the config that created it.
+ *
+ * | namespace           | key                                  | tiers      | value                        |
+ * | credential          | access key id                        | L1 only    | client credential (secret)   |
+ * | authz               | sha256(authorization.cacheKey facts) | L1 + Redis | allow / deny                 |
+ * | iam                 | sha256(IAM URL, API key)             | L1 + Redis | bearer token + expiry (lock) |
+ * | upstream-credential | bucket, or principal + bucket        | L1 only    | upstream keys (secret)       |
+ */
+import type { Cache, CacheNamespace } from "@osp/cache";
+import type { Config } from "@osp/config";
+import type { IamToken } from "@osp/upstream";
+import type { ClientCredential } from "./identity.js";
+import type { UpstreamAuth } from "./routes.js";
+
+export interface GatewayNamespaces {
+  readonly credential: CacheNamespace<ClientCredential>;
+  readonly authz: CacheNamespace<boolean>;
+  readonly iam: CacheNamespace<IamToken>;
+  readonly upstreamCredential: CacheNamespace<UpstreamAuth>;
+}
+
+const byCache = new WeakMap<Cache, GatewayNamespaces>();
+
+export function gatewayNamespaces(cache: Cache, config: Config): GatewayNamespaces {
+  let namespaces = byCache.get(cache);
+  if (namespaces === undefined) {
+    namespaces = {
+      credential: cache.namespace<ClientCredential>("credential", {
+        ttlMs: config.cache.credentialTtl,
+        negativeTtlMs: config.cache.negativeTtl,
+        shared: false,
+      }),
+      authz: cache.namespace<boolean>("authz", {
+        ttlMs: config.cache.authzTtl,
+        negativeTtlMs: config.cache.denyTtl,
+        shared: true,
+      }),
+      // TTLs come from each token (Fill.ttlMs); these bound an entry that somehow carries none.
+      iam: cache.namespace<IamToken>("iam", {
+        ttlMs: 3_600_000,
+        negativeTtlMs: 1_000,
+        shared: true,
+        lockFill: true,
+      }),
+      upstreamCredential: cache.namespace<UpstreamAuth>("upstream-credential", {
+        ttlMs: config.cache.upstreamCredentialTtl,
+        negativeTtlMs: config.cache.upstreamCredentialTtl,
+        shared: false,
+      }),
+    };
+    byCache.set(cache, namespaces);
+  }
+  return namespaces;
+}

@@ -1,0 +1,229 @@
+/**
+ * Issue #4 end to end: gateway processes sharing one Redis (standalone, and a 3-node Redis Cluster) share
+ * IAM tokens and client credentials, see revocations within a second, and keep serving through a Redis
+ * outage.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import {
+  type RedisClusterServer,
+  type RedisServer,
+  type S3rverUpstream,
+  startBearerCheckingUpstream,
+  startFakeIamServer,
+  startRedis,
+  startRedisCluster,
+  startS3rver,
+} from "@osp/testkit";
+import { type GatewayProcess, runOsp, startGatewayProcess, writeConfigFile } from "./gateway-process.js";
+import { ALICE, rejectsWith, sdkClient } from "./harness.js";
+
+const SECRETS_KEY = randomBytes(32).toString("base64");
+const BOB = { accessKeyId: "BOBSTOREDKEY0001", secretAccessKey: "bob-stored-secret-0123456789" };
+const CAROL = { accessKeyId: "CAROLSTOREDKEY01", secretAccessKey: "carol-stored-secret-012345678" };
+
+function s3Yaml(redisUrl: string, upstream: S3rverUpstream): string {
+  return `logging: { level: warn }
+redis: { url: "${redisUrl}", keyPrefix: "t${randomBytes(3).toString("hex")}:" }
+identity: { secretsKey: "${SECRETS_KEY}" }
+endpoints:
+  local:
+    url: ${upstream.url}
+    auth: { type: hmac, accessKeyId: ${upstream.accessKeyId}, secretAccessKey: ${upstream.secretAccessKey} }
+buckets:
+  data: { endpoint: local }
+credentials:
+  - { accessKeyId: ${ALICE.accessKeyId}, secretAccessKey: ${ALICE.secretAccessKey}, principal: alice }
+authorization:
+  rules:
+    - { principal: "*", buckets: [data], actions: ["*"] }
+`;
+}
+
+async function putGet(url: string, who: { accessKeyId: string; secretAccessKey: string }, key: string) {
+  const client = sdkClient(url, who);
+  try {
+    await client.send(new PutObjectCommand({ Bucket: "data", Key: key, Body: key }));
+    const got = await client.send(new GetObjectCommand({ Bucket: "data", Key: key }));
+    assert.equal(await got.Body?.transformToString(), key);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Polls until `who` is refused as unknown by the gateway at `url`; returns how long that took. */
+async function msUntilRefused(url: string, who: { accessKeyId: string; secretAccessKey: string }) {
+  const started = Date.now();
+  const client = sdkClient(url, who);
+  try {
+    for (;;) {
+      try {
+        await client.send(new GetObjectCommand({ Bucket: "data", Key: "probe" }));
+      } catch (err) {
+        if ((err as { name?: string }).name === "InvalidAccessKeyId") return Date.now() - started;
+      }
+      if (Date.now() - started > 5_000) return Number.POSITIVE_INFINITY;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+function addCredential(configFile: string, who: { accessKeyId: string; secretAccessKey: string }, principal: string) {
+  const r = runOsp([
+    "credentials",
+    "add",
+    "--config",
+    configFile,
+    "--access-key",
+    who.accessKeyId,
+    "--principal",
+    principal,
+    "--secret",
+    who.secretAccessKey,
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+}
+
+for (const topology of ["standalone", "cluster"] as const) {
+  describe(`gateways sharing a ${topology} Redis`, () => {
+    let redis: RedisServer | RedisClusterServer;
+    before(async () => {
+      redis = topology === "standalone" ? await startRedis() : await startRedisCluster();
+    });
+    after(async () => {
+      await redis.stop();
+    });
+
+    test("two gateway processes make one IAM token request between them for 200 concurrent requests", async (t) => {
+      const iam = await startFakeIamServer();
+      const store = await startBearerCheckingUpstream({ isValidToken: (token) => iam.isValidToken(token) });
+      const yaml = `logging: { level: warn }
+redis: { url: "${redis.url}", keyPrefix: "iam${randomBytes(3).toString("hex")}:" }
+endpoints:
+  cos: { url: ${store.url}, auth: { type: iam, apiKey: osp-test-api-key, iamUrl: "${iam.url}" } }
+buckets:
+  cos-data: { endpoint: cos }
+credentials:
+  - { accessKeyId: ${ALICE.accessKeyId}, secretAccessKey: ${ALICE.secretAccessKey}, principal: alice }
+authorization:
+  rules: [{ principal: alice, buckets: [cos-data], actions: ["*"] }]
+`;
+      const gateways = await Promise.all([startGatewayProcess(yaml), startGatewayProcess(yaml)]);
+      t.after(async () => {
+        await Promise.all(gateways.map((g) => g.stop()));
+        await store.close();
+        await iam.close();
+      });
+      const clients = gateways.map((g) => sdkClient(g.url));
+      const results = await Promise.allSettled(
+        Array.from({ length: 200 }, (_, i) =>
+          clients[i % 2]!.send(new GetObjectCommand({ Bucket: "cos-data", Key: `missing-${i}` })),
+        ),
+      );
+      for (const c of clients) c.destroy();
+      // Every request reached the store with a valid token: the store answers 404 for the missing keys.
+      const names = new Set(results.map((r) => (r.status === "rejected" ? (r.reason as Error).name : "ok")));
+      assert.deepEqual([...names], ["NoSuchKey"]);
+      assert.equal(store.stats.denied, 0);
+      assert.equal(store.stats.requests, 200);
+      assert.equal(iam.stats.tokensIssued, 1, "one token for both processes");
+    });
+
+    test("a credential added and then revoked through the CLI is refused by both gateways within 1 s", async (t) => {
+      const upstream = await startS3rver({ buckets: ["data"] });
+      const yaml = s3Yaml(redis.url, upstream);
+      const gateways = await Promise.all([startGatewayProcess(yaml), startGatewayProcess(yaml)]);
+      const configFile = writeConfigFile(`${yaml}listen: { port: 0 }\n`);
+      t.after(async () => {
+        await Promise.all(gateways.map((g) => g.stop()));
+        await upstream.close();
+      });
+      // Unknown first (and remembered as unknown), then added: the add reaches both at once.
+      await rejectsWith(
+        sdkClient(gateways[0]!.url, BOB).send(new GetObjectCommand({ Bucket: "data", Key: "x" })),
+        "InvalidAccessKeyId",
+        403,
+      );
+      addCredential(configFile, BOB, "bob");
+      const listed = runOsp(["credentials", "list", "--config", configFile]);
+      assert.match(listed.stdout, new RegExp(`^${BOB.accessKeyId}\\tbob\\t`, "m"));
+      assert.ok(!listed.stdout.includes(BOB.secretAccessKey), "list never prints secrets");
+      for (const [i, g] of gateways.entries()) await putGet(g.url, BOB, `bob-${i}.txt`);
+
+      const removed = runOsp(["credentials", "remove", "--config", configFile, "--access-key", BOB.accessKeyId]);
+      assert.equal(removed.status, 0, removed.stderr);
+      const delays = await Promise.all(gateways.map((g) => msUntilRefused(g.url, BOB)));
+      for (const ms of delays) assert.ok(ms < 1_000, `refused after ${ms} ms`);
+      // Config-sourced identities are untouched.
+      for (const [i, g] of gateways.entries()) await putGet(g.url, ALICE, `alice-${i}.txt`);
+    });
+
+    if (topology === "standalone") {
+      test("with Redis killed, cached and configured principals keep working; service recovers when it returns", async (t) => {
+        const server = redis as RedisServer;
+        const upstream = await startS3rver({ buckets: ["data"] });
+        const yaml = s3Yaml(server.url, upstream);
+        const gateways: GatewayProcess[] = await Promise.all([startGatewayProcess(yaml), startGatewayProcess(yaml)]);
+        const configFile = writeConfigFile(`${yaml}listen: { port: 0 }\n`);
+        t.after(async () => {
+          await Promise.all(gateways.map((g) => g.stop()));
+          await upstream.close();
+          await server.start().catch(() => {});
+        });
+        addCredential(configFile, BOB, "bob");
+        addCredential(configFile, CAROL, "carol");
+        for (const g of gateways) await putGet(g.url, BOB, "bob.txt"); // bob is now cached in both
+
+        await server.kill();
+        for (const g of gateways) {
+          await putGet(g.url, ALICE, "alice-during.txt");
+          await putGet(g.url, BOB, "bob-during.txt");
+          // Carol is stored but was never looked up: no answer can be given without Redis, and none hangs.
+          const started = Date.now();
+          await rejectsWith(
+            sdkClient(g.url, CAROL).send(new GetObjectCommand({ Bucket: "data", Key: "x" })),
+            "ServiceUnavailable",
+            503,
+          );
+          assert.ok(Date.now() - started < 2_000, "a lookup never waits long on a dead Redis");
+        }
+
+        await server.start(); // empty: the store must be filled again
+        const until = Date.now() + 10_000;
+        for (;;) {
+          const r = runOsp([
+            "credentials",
+            "add",
+            "--config",
+            configFile,
+            "--access-key",
+            CAROL.accessKeyId,
+            "--principal",
+            "carol",
+            "--secret",
+            CAROL.secretAccessKey,
+          ]);
+          if (r.status === 0) break;
+          assert.ok(Date.now() < until, `Redis did not come back: ${r.stderr}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        for (const g of gateways) {
+          const deadline = Date.now() + 10_000;
+          for (;;) {
+            try {
+              await putGet(g.url, CAROL, "carol.txt");
+              break;
+            } catch (err) {
+              if (Date.now() > deadline) throw err;
+              await new Promise((r) => setTimeout(r, 200));
+            }
+          }
+        }
+      });
+    }
+  });
+}
