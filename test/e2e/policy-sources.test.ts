@@ -99,20 +99,34 @@ presign: { maxUses: 2 }`,
 
   test("a hook that throws denies the request, is logged, and the gateway keeps serving", async () => {
     const s3 = stack.client();
-    await rejectsWith(s3.send(new GetObjectCommand({ Bucket: "data", Key: "throws.txt" })), "AccessDenied", 403);
+    await rejectsWith(
+      s3.send(new GetObjectCommand({ Bucket: "data", Key: "throws.txt" })),
+      "AccessDenied",
+      403,
+    );
     assert.ok(lines.some((l) => l.includes("authorization hook threw") && l.includes("policy bug")));
     const got = await s3.send(new GetObjectCommand({ Bucket: "data", Key: "ok.txt" }));
     assert.equal(await got.Body?.transformToString(), "ok");
   });
 
   test("the identity hook resolves access keys the config does not know, with or without a principal", async () => {
-    const viaHook = stack.client({ accessKeyId: "HOOKACCESSKEY001", secretAccessKey: "hook-secret-0123456789" });
+    const viaHook = stack.client({
+      accessKeyId: "HOOKACCESSKEY001",
+      secretAccessKey: "hook-secret-0123456789",
+    });
     const got = await viaHook.send(new GetObjectCommand({ Bucket: "data", Key: "ok.txt" }));
     assert.equal(await got.Body?.transformToString(), "ok");
     // A bare secret makes the access key its own principal, who no rule allows.
     const bare = stack.client({ accessKeyId: "BAREHOOKKEY00001", secretAccessKey: "bare-secret-0123456789" });
-    await rejectsWith(bare.send(new GetObjectCommand({ Bucket: "data", Key: "ok.txt" })), "AccessDenied", 403);
-    const wrong = stack.client({ accessKeyId: "HOOKACCESSKEY001", secretAccessKey: "wrong-secret-0123456789" });
+    await rejectsWith(
+      bare.send(new GetObjectCommand({ Bucket: "data", Key: "ok.txt" })),
+      "AccessDenied",
+      403,
+    );
+    const wrong = stack.client({
+      accessKeyId: "HOOKACCESSKEY001",
+      secretAccessKey: "wrong-secret-0123456789",
+    });
     await rejectsWith(
       wrong.send(new GetObjectCommand({ Bucket: "data", Key: "ok.txt" })),
       "SignatureDoesNotMatch",
@@ -172,11 +186,15 @@ describe("an OPA-style authorization webhook", () => {
         webhookCalls += 1;
         const { input } = JSON.parse(body) as { input: { key: string | null; principal: string } };
         res.setHeader("content-type", "application/json");
-        res.end(JSON.stringify({ result: { allow: input.principal === "alice" && input.key !== "deny-me.txt" } }));
+        res.end(
+          JSON.stringify({ result: { allow: input.principal === "alice" && input.key !== "deny-me.txt" } }),
+        );
       });
     });
     const url = `http://127.0.0.1:${await listenOnLoopback(webhook)}`;
-    stack = await startStack({ authorizationYaml: `  webhook: { url: "${url}/v1/data/osp/allow", timeout: 300ms }` });
+    stack = await startStack({
+      authorizationYaml: `  webhook: { url: "${url}/v1/data/osp/allow", timeout: 300ms }`,
+    });
   });
   after(async () => {
     await stack.close();
@@ -204,7 +222,11 @@ describe("an OPA-style authorization webhook", () => {
     await closeServer(webhook);
     const s3 = stack.client();
     const started = Date.now();
-    await rejectsWith(s3.send(new GetObjectCommand({ Bucket: "data", Key: "never-asked.txt" })), "AccessDenied", 403);
+    await rejectsWith(
+      s3.send(new GetObjectCommand({ Bucket: "data", Key: "never-asked.txt" })),
+      "AccessDenied",
+      403,
+    );
     assert.ok(Date.now() - started < 2_000);
   });
 });

@@ -72,7 +72,11 @@ async function msUntilRefused(url: string, who: { accessKeyId: string; secretAcc
   }
 }
 
-function addCredential(configFile: string, who: { accessKeyId: string; secretAccessKey: string }, principal: string) {
+function addCredential(
+  configFile: string,
+  who: { accessKeyId: string; secretAccessKey: string },
+  principal: string,
+) {
   const r = runOsp([
     "credentials",
     "add",
@@ -154,7 +158,14 @@ authorization:
       assert.ok(!listed.stdout.includes(BOB.secretAccessKey), "list never prints secrets");
       for (const [i, g] of gateways.entries()) await putGet(g.url, BOB, `bob-${i}.txt`);
 
-      const removed = runOsp(["credentials", "remove", "--config", configFile, "--access-key", BOB.accessKeyId]);
+      const removed = runOsp([
+        "credentials",
+        "remove",
+        "--config",
+        configFile,
+        "--access-key",
+        BOB.accessKeyId,
+      ]);
       assert.equal(removed.status, 0, removed.stderr);
       const delays = await Promise.all(gateways.map((g) => msUntilRefused(g.url, BOB)));
       for (const ms of delays) assert.ok(ms < 1_000, `refused after ${ms} ms`);
@@ -167,7 +178,10 @@ authorization:
         const server = redis as RedisServer;
         const upstream = await startS3rver({ buckets: ["data"] });
         const yaml = s3Yaml(server.url, upstream);
-        const gateways: GatewayProcess[] = await Promise.all([startGatewayProcess(yaml), startGatewayProcess(yaml)]);
+        const gateways: GatewayProcess[] = await Promise.all([
+          startGatewayProcess(yaml),
+          startGatewayProcess(yaml),
+        ]);
         const configFile = writeConfigFile(`${yaml}listen: { port: 0 }\n`);
         t.after(async () => {
           await Promise.all(gateways.map((g) => g.stop()));

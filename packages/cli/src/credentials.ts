@@ -109,7 +109,8 @@ function option(args: readonly string[], name: string): string | null {
 async function waitForRedis(cache: ReturnType<typeof createCache>, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (cache.status().redis !== "up") {
-    if (Date.now() > until) throw new Error(`Redis is not reachable (${cache.status().lastError ?? "timeout"})`);
+    if (Date.now() > until)
+      throw new Error(`Redis is not reachable (${cache.status().lastError ?? "timeout"})`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
