@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages osp's tests need, only when one is missing: redis-server (the cache
-# tests) and Ceph's monitor, OSD and radosgw (the real S3 upstream of @osp/testkit's startRadosgw),
-# uuid-runtime, and aws-cli and boto3 (real clients of the e2e tests). Idempotent; prints nothing when everything is present. Must run as root.
+# Installs the Debian 12 packages osp's tests and benchmarks need, only when one is missing: redis-server
+# (the cache tests), Ceph's monitor, OSD and radosgw (the real S3 upstream of @osp/testkit's startRadosgw),
+# uuid-runtime, aws-cli and boto3 (real clients of the e2e tests), haproxy, nginx-light and prometheus's
+# promtool (the deployment kit's checks and live load-balancer test; nginx and wrk are also the bench's
+# baseline and load generator). Idempotent; prints nothing when everything is present. Must run as root.
 # Usage: scripts/install-system-deps.sh
 set -euo pipefail
 
-packages=(ceph-mon ceph-osd radosgw uuid-runtime redis-server awscli python3-boto3)
+packages=(ceph-mon ceph-osd radosgw uuid-runtime redis-server awscli python3-boto3 haproxy nginx-light prometheus wrk)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -27,3 +29,8 @@ echo "install-system-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts the packaged daemons; osp's tests start their own on free ports. Prometheus's default
+# port 9090 is osp's admin port, and a stray nginx or haproxy would only hold ports and memory.
+if command -v systemctl >/dev/null 2>&1; then
+  systemctl disable --now prometheus nginx haproxy >/dev/null 2>&1 || true
+fi

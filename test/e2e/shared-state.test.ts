@@ -4,6 +4,7 @@
  * outage.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
@@ -24,9 +25,14 @@ const SECRETS_KEY = randomBytes(32).toString("base64");
 const BOB = { accessKeyId: "BOBSTOREDKEY0001", secretAccessKey: "bob-stored-secret-0123456789" };
 const CAROL = { accessKeyId: "CAROLSTOREDKEY01", secretAccessKey: "carol-stored-secret-012345678" };
 
-function s3Yaml(redisUrl: string, upstream: S3rverUpstream): string {
+/** A port of the server (any node of a cluster: `redis-cli -c` follows redirections). */
+function redisPort(redis: RedisServer | RedisClusterServer): number {
+  return "ports" in redis ? redis.ports[0]! : redis.port;
+}
+
+function s3Yaml(redisUrl: string, upstream: S3rverUpstream, keyPrefix = "t:"): string {
   return `logging: { level: warn }
-redis: { url: "${redisUrl}", keyPrefix: "t${randomBytes(3).toString("hex")}:" }
+redis: { url: "${redisUrl}", keyPrefix: "${keyPrefix}" }
 identity: { secretsKey: "${SECRETS_KEY}" }
 endpoints:
   local:
@@ -139,7 +145,8 @@ authorization:
 
     test("a credential added and then revoked through the CLI is refused by both gateways within 1 s", async (t) => {
       const upstream = await startS3rver({ buckets: ["data"] });
-      const yaml = s3Yaml(redis.url, upstream);
+      const keyPrefix = `rev${randomBytes(3).toString("hex")}:`;
+      const yaml = s3Yaml(redis.url, upstream, keyPrefix);
       const gateways = await Promise.all([startGatewayProcess(yaml), startGatewayProcess(yaml)]);
       const configFile = writeConfigFile(`${yaml}listen: { port: 0 }\n`);
       t.after(async () => {
@@ -157,6 +164,17 @@ authorization:
       assert.match(listed.stdout, new RegExp(`^${BOB.accessKeyId}\\tbob\\t`, "m"));
       assert.ok(!listed.stdout.includes(BOB.secretAccessKey), "list never prints secrets");
       for (const [i, g] of gateways.entries()) await putGet(g.url, BOB, `bob-${i}.txt`);
+      // What Redis holds for the stored credential: an encrypted record, never the secret itself.
+      const hashKey = `${keyPrefix}hash:credentials`;
+      const raw = spawnSync(
+        "redis-cli",
+        ["-c", "-p", String(redisPort(redis)), "HGET", hashKey, BOB.accessKeyId],
+        {
+          encoding: "utf8",
+        },
+      );
+      assert.match(raw.stdout, /"secret":"[A-Za-z0-9+/=]{40,}"/);
+      assert.ok(!raw.stdout.includes(BOB.secretAccessKey), "the secret is stored encrypted");
 
       const removed = runOsp([
         "credentials",

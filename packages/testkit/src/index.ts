@@ -12,4 +12,12 @@ export {
 } from "./fake-iam-server.js";
 export { closeServer, listenOnLoopback } from "./listen-on-loopback.js";
 export { type RadosgwUpstream, radosgwAvailable, startRadosgw } from "./radosgw.js";
+export {
+  type RedisClusterServer,
+  type RedisSentinelServer,
+  type RedisServer,
+  startRedis,
+  startRedisCluster,
+  startRedisSentinel,
+} from "./redis.js";
 export { freePort, type S3rverUpstream, startS3rver, waitForPort } from "./s3rver.js";
