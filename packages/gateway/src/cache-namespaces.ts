@@ -21,36 +21,48 @@ export interface GatewayNamespaces {
   readonly upstreamCredential: CacheNamespace<UpstreamAuth>;
 }
 
-const byCache = new WeakMap<Cache, GatewayNamespaces>();
+const byCache = new WeakMap<Cache, { namespaces: GatewayNamespaces; policy: string }>();
 
+/**
+ * The namespaces of `cache`, created on first use. A config reload keeps the cache (and its TTLs) but,
+ * when the policy sections changed, drops cached decisions and looked-up identities everywhere: they were
+ * made under the old policy. IAM tokens stay valid across reloads.
+ */
 export function gatewayNamespaces(cache: Cache, config: Config): GatewayNamespaces {
-  let namespaces = byCache.get(cache);
-  if (namespaces === undefined) {
-    namespaces = {
-      credential: cache.namespace<ClientCredential>("credential", {
-        ttlMs: config.cache.credentialTtl,
-        negativeTtlMs: config.cache.negativeTtl,
-        shared: false,
-      }),
-      authz: cache.namespace<boolean>("authz", {
-        ttlMs: config.cache.authzTtl,
-        negativeTtlMs: config.cache.denyTtl,
-        shared: true,
-      }),
-      // TTLs come from each token (Fill.ttlMs); these bound an entry that somehow carries none.
-      iam: cache.namespace<IamToken>("iam", {
-        ttlMs: 3_600_000,
-        negativeTtlMs: 1_000,
-        shared: true,
-        lockFill: true,
-      }),
-      upstreamCredential: cache.namespace<UpstreamAuth>("upstream-credential", {
-        ttlMs: config.cache.upstreamCredentialTtl,
-        negativeTtlMs: config.cache.upstreamCredentialTtl,
-        shared: false,
-      }),
-    };
-    byCache.set(cache, namespaces);
+  const policy = JSON.stringify([config.authorization, config.identity, config.upstreamCredentials ?? null]);
+  const known = byCache.get(cache);
+  if (known !== undefined) {
+    if (known.policy !== policy) {
+      known.policy = policy;
+      const { authz, credential, upstreamCredential } = known.namespaces;
+      for (const ns of [authz, credential, upstreamCredential]) void ns.invalidateAll().catch(() => {});
+    }
+    return known.namespaces;
   }
+  const namespaces: GatewayNamespaces = {
+    credential: cache.namespace<ClientCredential>("credential", {
+      ttlMs: config.cache.credentialTtl,
+      negativeTtlMs: config.cache.negativeTtl,
+      shared: false,
+    }),
+    authz: cache.namespace<boolean>("authz", {
+      ttlMs: config.cache.authzTtl,
+      negativeTtlMs: config.cache.denyTtl,
+      shared: true,
+    }),
+    // TTLs come from each token (Fill.ttlMs); these bound an entry that somehow carries none.
+    iam: cache.namespace<IamToken>("iam", {
+      ttlMs: 3_600_000,
+      negativeTtlMs: 1_000,
+      shared: true,
+      lockFill: true,
+    }),
+    upstreamCredential: cache.namespace<UpstreamAuth>("upstream-credential", {
+      ttlMs: config.cache.upstreamCredentialTtl,
+      negativeTtlMs: config.cache.upstreamCredentialTtl,
+      shared: false,
+    }),
+  };
+  byCache.set(cache, { namespaces, policy });
   return namespaces;
 }

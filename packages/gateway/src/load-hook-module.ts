@@ -3,6 +3,7 @@
  * resolved against the config file's directory, so a config and its hooks travel together. A module that
  * does not export the named function is a startup error, never a per-request surprise.
  */
+import { statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -16,7 +17,9 @@ export async function loadHookFunction<F extends (...args: never[]) => unknown>(
   const file = isAbsolute(path) ? path : resolve(base, path);
   let module: Record<string, unknown>;
   try {
-    module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    // ESM caches modules by URL: the file's mtime in the query makes a config reload pick up an edited hook.
+    const url = `${pathToFileURL(file).href}?mtime=${statSync(file).mtimeMs}`;
+    module = (await import(url)) as Record<string, unknown>;
   } catch (err) {
     throw new Error(`hook module ${file}: cannot be loaded: ${(err as Error).message}`);
   }
