@@ -1,24 +1,37 @@
 /**
- * `osp demo`: a local S3 upstream (s3rver), the gateway in front of it with the embedded cache, and a
- * real client (the AWS SDK for JavaScript v3, default checksum settings) using it. Stays in the
- * foreground until interrupted so a person can point aws-cli at it.
+ * `osp demo`: a local S3 upstream (s3rver), the gateway cluster in front of it (`osp serve`: a primary and
+ * two workers sharing the port, with the embedded cache), and a real client (the AWS SDK for JavaScript v3,
+ * default checksum settings) using it. Stays in the foreground until interrupted so a person can point
+ * aws-cli at it; `--once` stops after the client ran (tests).
  */
-import { compileConfig } from "@osp/config";
-import { startWorker } from "@osp/gateway";
-import { createLogger } from "@osp/log";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startS3rver } from "@osp/testkit";
 
 export const DEMO_ACCESS_KEY = "OSPDEMOACCESSKEY";
 export const DEMO_SECRET_KEY = "osp-demo-secret-key-do-not-use-in-production";
 export const DEMO_BUCKET = "demo";
 
+function numberOption(args: readonly string[], name: string, fallback: number): number {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+}
+
 export async function runDemo(args: readonly string[]): Promise<number> {
-  const portArg = args.indexOf("--port");
-  const port = portArg >= 0 ? Number(args[portArg + 1]) : 6190;
+  const port = numberOption(args, "--port", 6190);
+  const adminPort = numberOption(args, "--admin-port", 9090);
+  const say = (line: string) => process.stdout.write(`${line}\n`);
   const upstream = await startS3rver({});
-  const config = compileConfig(
-    `
+  const dir = mkdtempSync(join(tmpdir(), "osp-demo-"));
+  const configFile = join(dir, "osp.yaml");
+  writeFileSync(
+    configFile,
+    `# written by osp demo
 listen: { host: 127.0.0.1, port: ${port} }
+admin: { host: 127.0.0.1, port: ${adminPort} }
+workers: 2
 logging: { level: warn }
 endpoints:
   local-s3:
@@ -33,14 +46,24 @@ authorization:
   rules:
     - { principal: demo, buckets: ["${DEMO_BUCKET}"], actions: ["*"] }
 `,
-    "demo",
-    {},
   );
-  const log = createLogger({ level: "warn", name: "osp" });
-  const worker = await startWorker(config, { log });
-  const endpoint = `http://127.0.0.1:${worker.port}`;
-  const say = (line: string) => process.stdout.write(`${line}\n`);
-  say(`osp demo: gateway on ${endpoint} in front of s3rver at ${upstream.url}`);
+  const bin = join(import.meta.dirname, "..", "..", "bin", "osp.js");
+  const server = spawn(process.execPath, [bin, "serve", "--config", configFile], { stdio: "inherit" });
+  const exited = new Promise<number>((resolve) => server.once("exit", (code) => resolve(code ?? 1)));
+  const stop = async (): Promise<void> => {
+    if (server.exitCode === null) server.kill("SIGTERM");
+    await exited;
+    await upstream.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const endpoint = `http://127.0.0.1:${port}`;
+  const admin = `http://127.0.0.1:${adminPort}`;
+  if (!(await waitUntilReady(`${admin}/readyz`, () => server.exitCode !== null))) {
+    process.stderr.write("osp demo: the gateway did not become ready (see its log above)\n");
+    await stop();
+    return 1;
+  }
+  say(`osp demo: gateway cluster (2 workers) on ${endpoint} in front of s3rver at ${upstream.url}`);
 
   const { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand, ListObjectsV2Command } =
     await import("@aws-sdk/client-s3");
@@ -61,6 +84,12 @@ authorization:
   const listed = await client.send(new ListObjectsV2Command({ Bucket: DEMO_BUCKET }));
   say(`  ListObjectsV2: ${(listed.Contents ?? []).map((o) => o.Key).join(", ")}`);
   client.destroy();
+  const metrics = await (await fetch(`${admin}/metrics`)).text();
+  const served = metrics
+    .split("\n")
+    .filter((l) => l.startsWith("osp_requests_total{"))
+    .reduce((sum, l) => sum + Number(l.split(" ").at(-1)), 0);
+  say(`  ${admin}/metrics: osp_requests_total = ${served}`);
 
   say(`
 Point aws-cli at it:
@@ -69,18 +98,29 @@ Point aws-cli at it:
   export AWS_DEFAULT_REGION=us-east-1
   aws --endpoint-url ${endpoint} s3 ls s3://${DEMO_BUCKET}/
   aws --endpoint-url ${endpoint} s3 cp ./some-file s3://${DEMO_BUCKET}/some-file
+Metrics and health: ${admin}/metrics ${admin}/readyz
 
 Press Ctrl-C to stop.`);
-  if (args.includes("--once")) {
-    await worker.close(1_000);
-    await upstream.close();
-    return body === text ? 0 : 1;
+  if (!args.includes("--once")) {
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", () => resolve());
+      process.once("SIGTERM", () => resolve());
+      void exited.then(() => resolve());
+    });
   }
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", () => resolve());
-    process.once("SIGTERM", () => resolve());
-  });
-  await worker.close(5_000);
-  await upstream.close();
-  return 0;
+  await stop();
+  return body === text && served >= 4 ? 0 : 1;
+}
+
+async function waitUntilReady(url: string, gone: () => boolean): Promise<boolean> {
+  const until = Date.now() + 30_000;
+  while (Date.now() < until && !gone()) {
+    try {
+      if ((await fetch(url)).status === 200) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
 }
