@@ -2,20 +2,24 @@
  * `osp` — the command line. Commands: serve, check-config, demo (DESIGN.md "Interfaces").
  * Returns the process exit code; never calls process.exit itself so tests can drive it.
  */
+import { createRequire } from "node:module";
 import { ConfigError, loadConfigFile } from "@osp/config";
-import { startWorker } from "@osp/gateway";
-import { createLogger } from "@osp/log";
+import type { LogLevel } from "@osp/log";
 
 export const HELP = `osp — an S3-compatible gateway
 
 Usage:
-  osp serve --config FILE     run the gateway (S3 listener, default port 6190)
+  osp serve --config FILE     run the gateway: a primary process and its workers (S3 listener on
+                              port 6190, admin listener with /metrics /healthz /readyz on 127.0.0.1:9090)
   osp check-config FILE       validate a config file; prints every problem, exits 1 if any
   osp demo [--port N]         start a local S3 upstream and the gateway in front of it, show a client
                               using it, and keep running until interrupted
   osp --help                  this text
 
-Signals (serve): SIGTERM/SIGINT drain in-flight requests (up to 30 s) and exit 0.
+Signals (serve): SIGTERM/SIGINT stop accepting, finish in-flight requests (up to shutdown.drainTimeout,
+  default 30 s) and exit 0. SIGHUP reloads the config file: a config with problems is refused (each problem
+  logged) and the running one keeps serving.
+Environment (serve): OSP_LOG_LEVEL overrides logging.level (fatal error warn info debug trace silent).
 Config reference: deploy/config/osp.example.yaml
 `;
 
@@ -80,27 +84,17 @@ async function serve(args: readonly string[]): Promise<number> {
     process.stderr.write("usage: osp serve --config FILE\n");
     return 2;
   }
-  let config: ReturnType<typeof loadConfigFile>;
-  try {
-    config = loadConfigFile(file);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 1;
-    }
-    throw err;
+  const level = process.env.OSP_LOG_LEVEL;
+  if (level !== undefined && level !== "" && !LOG_LEVELS.includes(level as LogLevel)) {
+    process.stderr.write(`osp: OSP_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${level}"\n`);
+    return 2;
   }
-  const log = createLogger({ level: config.logging.level, name: "osp" });
-  const worker = await startWorker(config, { log });
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      log.info({ signal, inFlight: worker.core.inFlight }, "draining");
-      void worker.close(30_000).then(() => {
-        log.info("stopped");
-        resolve(0);
-      });
-    };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+  const { runPrimary } = await import("@osp/server");
+  const version = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
+  return runPrimary(file, {
+    logLevel: level === undefined || level === "" ? null : (level as LogLevel),
+    version,
   });
 }
+
+const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];

@@ -23,12 +23,18 @@ export interface Worker {
    * worker process (packages/server decides).
    */
   reload(config: Config, options?: { deps?: GatewayDeps; drainMs?: number }): Promise<void>;
-  /** Stops accepting, waits for in-flight requests up to `deadlineMs`, then closes everything. */
-  close(deadlineMs?: number): Promise<void>;
+  /**
+   * Stops accepting, waits up to `deadlineMs` for in-flight requests and then for `quietMs` without a new
+   * request (clients on kept-alive connections get their next answer rather than a closed socket), then
+   * closes every connection and the cores.
+   */
+  close(deadlineMs?: number, options?: { quietMs?: number }): Promise<void>;
 }
 
 export async function startWorker(config: Config, deps: GatewayDeps): Promise<Worker> {
   let core = await readyCore(config, deps);
+  /** Requests started so far: a drain waits until it stops moving. */
+  let started = 0;
   /** Cores replaced by a reload, until their last request is done. */
   const retiring = new Set<GatewayCore>();
   const inFlight = () => {
@@ -54,6 +60,7 @@ export async function startWorker(config: Config, deps: GatewayDeps): Promise<Wo
           }),
     },
     (req, body, res) => {
+      started++;
       // The core is read once per request: a reload never moves a request between two configs.
       const c = core;
       c.inFlight++;
@@ -96,10 +103,10 @@ export async function startWorker(config: Config, deps: GatewayDeps): Promise<Wo
         nextDeps.log.error({ err: (err as Error).message }, "closing the replaced gateway core failed"),
       );
     },
-    async close(deadlineMs = 10_000) {
+    async close(deadlineMs = 10_000, options = {}) {
       if (!stopped) server.close();
       stopped = true;
-      await waitIdle(inFlight, deadlineMs);
+      await waitIdle(inFlight, deadlineMs, options.quietMs ?? 0, () => started);
       server.closeAll();
       await Promise.all([core.close(), ...[...retiring].map((c) => c.close())]);
       retiring.clear();
@@ -119,7 +126,23 @@ async function readyCore(config: Config, deps: GatewayDeps): Promise<GatewayCore
   return core;
 }
 
-async function waitIdle(inFlight: () => number, deadlineMs: number): Promise<void> {
+/** Until nothing is in flight and, when `quietMs` > 0, `started()` did not move for that long; or the deadline. */
+async function waitIdle(
+  inFlight: () => number,
+  deadlineMs: number,
+  quietMs = 0,
+  started: () => number = () => 0,
+): Promise<void> {
   const until = Date.now() + deadlineMs;
-  while (inFlight() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  let seen = started();
+  let quietSince = Date.now();
+  for (;;) {
+    const now = Date.now();
+    if (started() !== seen) {
+      seen = started();
+      quietSince = now;
+    }
+    if ((inFlight() === 0 && now - quietSince >= quietMs) || now >= until) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

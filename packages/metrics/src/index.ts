@@ -1,1 +1,13 @@
-export {};
+export { aggregateSnapshots, renderClusterMetrics, retireSnapshot } from "./aggregate-metrics.js";
+export { createBucketLabeler, methodLabel, statusClass } from "./label-values.js";
+export type { MetricJson, MetricsSnapshot, MetricValueJson } from "./metrics-snapshot.js";
+export { createPrimaryMetrics, type PrimaryMetrics, type WorkerState } from "./primary-metrics.js";
+export {
+  CHANNELS,
+  createWorkerMetrics,
+  POOL_WAIT_BUCKETS,
+  REQUEST_DURATION_BUCKETS,
+  UPSTREAM_DURATION_BUCKETS,
+  type WorkerMetrics,
+  type WorkerMetricsOptions,
+} from "./worker-metrics.js";

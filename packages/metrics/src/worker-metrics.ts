@@ -1,0 +1,256 @@
+/**
+ * The metrics of one worker process: a private prom-client registry fed by the `diagnostics_channel` events
+ * the other packages publish (subscribed by channel name: this package imports none of them). The primary
+ * collects `snapshot()` from every worker and merges them (aggregate-metrics.ts).
+ */
+import diagnosticsChannel from "node:diagnostics_channel";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { createBucketLabeler, methodLabel, statusClass } from "./label-values.js";
+import type { MetricsSnapshot } from "./metrics-snapshot.js";
+
+/** Seconds, from a cached GET (~1 ms) to a multi-GiB transfer (minutes). */
+export const REQUEST_DURATION_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
+];
+/** Seconds to the upstream's response headers: no body transfer in it, so it tops out at its timeout. */
+export const UPSTREAM_DURATION_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
+/** Seconds a task waits for a pool thread: microseconds when idle, anything past 1 s is an overload. */
+export const POOL_WAIT_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
+];
+
+/** The contract's channel names (DESIGN.md, helper brief); the publishers own the event shapes. */
+export const CHANNELS = {
+  gatewayRequest: "osp:gateway:request",
+  upstreamRequest: "osp:upstream:request",
+  iamToken: "osp:upstream:iam-token",
+  httpRejected: "osp:http:rejected",
+  cacheLookup: "osp:cache:lookup",
+  cacheRedis: "osp:cache:redis",
+  verifyPool: "osp:verify:pool",
+} as const;
+
+interface GatewayRequest {
+  operation: string;
+  method: string;
+  status: number;
+  bucket: string | null;
+  errorCode: string | null;
+  refusedBy: "authenticate" | "authorize" | null;
+  bytesIn: number;
+  bytesOut: number;
+  durationSeconds: number;
+}
+interface UpstreamRequest {
+  origin: string;
+  status: number;
+  headersMs: number;
+  outcome: string;
+}
+
+export interface WorkerMetricsOptions {
+  /** `metrics.bucketLabels`: buckets with a label of their own; the rest are `other`. */
+  readonly bucketLabels: readonly string[];
+  /** True when a Redis is configured: exports `osp_redis_up` (0 until the cache reports it up). */
+  readonly redis: boolean;
+  /** Requests in flight now, read at each collection. */
+  readonly inFlight: () => number;
+}
+
+export interface WorkerMetrics {
+  readonly registry: Registry;
+  /** Applies a reloaded `metrics.bucketLabels` to the requests counted from now on. */
+  setBucketLabels(names: readonly string[]): void;
+  /** This worker's metrics as plain data (JSON-safe), for the primary to merge. */
+  snapshot(): Promise<MetricsSnapshot>;
+  /** Requests counted so far (the sum of `osp_requests_total`). */
+  requestCount(): number;
+  /** Unsubscribes from every channel and stops the event-loop monitor. */
+  close(): void;
+}
+
+export function createWorkerMetrics(options: WorkerMetricsOptions): WorkerMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  let bucketLabel = createBucketLabeler(options.bucketLabels);
+  let requestCount = 0;
+
+  const requests = new Counter({
+    name: "osp_requests_total",
+    help: "Requests answered (or aborted), by S3 operation, method, status class and bucket.",
+    labelNames: ["operation", "method", "status_class", "bucket"],
+    registers,
+  });
+  const requestSeconds = new Histogram({
+    name: "osp_request_duration_seconds",
+    help: "Whole request duration, body transfer included, in seconds.",
+    labelNames: ["operation"],
+    buckets: REQUEST_DURATION_BUCKETS,
+    registers,
+  });
+  const receivedBytes = new Counter({
+    name: "osp_received_bytes_total",
+    help: "Request body bytes received from clients.",
+    registers,
+  });
+  const sentBytes = new Counter({
+    name: "osp_sent_bytes_total",
+    help: "Response bytes sent to clients.",
+    registers,
+  });
+  const authFailures = new Counter({
+    name: "osp_auth_failures_total",
+    help: "Requests refused by authentication or authorization, by phase and S3 error code.",
+    labelNames: ["phase", "reason"],
+    registers,
+  });
+  const upstreamRequests = new Counter({
+    name: "osp_upstream_requests_total",
+    help: "Requests sent to upstream endpoints, by configured origin, outcome and status class.",
+    labelNames: ["origin", "outcome", "status_class"],
+    registers,
+  });
+  const upstreamSeconds = new Histogram({
+    name: "osp_upstream_duration_seconds",
+    help: "Time from sending an upstream request to its response headers, in seconds.",
+    labelNames: ["origin"],
+    buckets: UPSTREAM_DURATION_BUCKETS,
+    registers,
+  });
+  const httpRejected = new Counter({
+    name: "osp_http_rejected_total",
+    help: "Requests the HTTP layer refused before the gateway saw them, by reason.",
+    labelNames: ["reason"],
+    registers,
+  });
+  const cacheRequests = new Counter({
+    name: "osp_cache_requests_total",
+    help: "Cache lookups by cache, tier and result.",
+    labelNames: ["cache", "tier", "result"],
+    registers,
+  });
+  const iamFetches = new Counter({
+    name: "osp_iam_token_fetches_total",
+    help: "IBM IAM token fetches by result, foreground or background refresh.",
+    labelNames: ["result", "background"],
+    registers,
+  });
+  const inFlight = options.inFlight;
+  new Gauge({
+    name: "osp_in_flight_requests",
+    help: "Requests in flight (summed across workers).",
+    aggregator: "sum",
+    registers,
+    collect() {
+      this.set(inFlight());
+    },
+  });
+  const poolQueue = new Gauge({
+    name: "osp_verify_pool_queue_length",
+    help: "Tasks waiting for a verification thread, as of the last pooled task (summed across workers).",
+    aggregator: "sum",
+    registers,
+  });
+  const poolWait = new Histogram({
+    name: "osp_verify_pool_wait_seconds",
+    help: "Time a verification task waited for a pool thread, in seconds.",
+    buckets: POOL_WAIT_BUCKETS,
+    registers,
+  });
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  new Gauge({
+    name: "osp_event_loop_lag_seconds",
+    help: "p99 event-loop delay since the previous collection, in seconds (the worst worker).",
+    aggregator: "max",
+    registers,
+    collect() {
+      // The histogram is in nanoseconds; reset so each scrape sees only its own interval.
+      this.set(loopDelay.count > 0 ? loopDelay.percentile(99) / 1e9 : 0);
+      loopDelay.reset();
+    },
+  });
+  const redisUp = options.redis
+    ? new Gauge({
+        name: "osp_redis_up",
+        help: "1 while this worker's Redis connection is up (the minimum across workers); absent without Redis.",
+        aggregator: "min",
+        registers,
+      })
+    : null;
+  redisUp?.set(0);
+
+  const subscriptions: Array<[string, (message: unknown) => void]> = [
+    [
+      CHANNELS.gatewayRequest,
+      (message) => {
+        const e = message as GatewayRequest;
+        requestCount++;
+        requests.inc({
+          operation: e.operation,
+          method: methodLabel(e.method),
+          status_class: statusClass(e.status),
+          bucket: bucketLabel(e.bucket),
+        });
+        requestSeconds.observe({ operation: e.operation }, e.durationSeconds);
+        if (e.bytesIn > 0) receivedBytes.inc(e.bytesIn);
+        if (e.bytesOut > 0) sentBytes.inc(e.bytesOut);
+        if (e.refusedBy !== null) authFailures.inc({ phase: e.refusedBy, reason: e.errorCode ?? "unknown" });
+      },
+    ],
+    [
+      CHANNELS.upstreamRequest,
+      (message) => {
+        const e = message as UpstreamRequest;
+        upstreamRequests.inc({ origin: e.origin, outcome: e.outcome, status_class: statusClass(e.status) });
+        if (e.headersMs >= 0) upstreamSeconds.observe({ origin: e.origin }, e.headersMs / 1000);
+      },
+    ],
+    [
+      CHANNELS.iamToken,
+      (message) => {
+        const e = message as { outcome: string; background: boolean };
+        iamFetches.inc({ result: e.outcome, background: String(e.background) });
+      },
+    ],
+    [
+      CHANNELS.httpRejected,
+      (message) => httpRejected.inc({ reason: (message as { reason: string }).reason }),
+    ],
+    [
+      CHANNELS.cacheLookup,
+      (message) => {
+        const e = message as { cache: string; tier: string; hit: boolean };
+        cacheRequests.inc({ cache: e.cache, tier: e.tier, result: e.hit ? "hit" : "miss" });
+      },
+    ],
+    [CHANNELS.cacheRedis, (message) => redisUp?.set((message as { state: string }).state === "up" ? 1 : 0)],
+    [
+      CHANNELS.verifyPool,
+      (message) => {
+        const e = message as { queueLength: number; waitSeconds: number };
+        poolQueue.set(e.queueLength);
+        poolWait.observe(e.waitSeconds);
+      },
+    ],
+  ];
+  for (const [name, listener] of subscriptions) diagnosticsChannel.subscribe(name, listener);
+
+  return {
+    registry,
+    setBucketLabels(names) {
+      bucketLabel = createBucketLabeler(names);
+    },
+    async snapshot() {
+      return (await registry.getMetricsAsJSON()) as unknown as MetricsSnapshot;
+    },
+    requestCount: () => requestCount,
+    close() {
+      for (const [name, listener] of subscriptions) diagnosticsChannel.unsubscribe(name, listener);
+      loopDelay.disable();
+    },
+  };
+}
