@@ -3,7 +3,7 @@
  * below covers every field where one could appear (DESIGN.md "Logs"), and callers log request facts,
  * never raw headers or query strings.
  */
-import { type DestinationStream, type Logger, pino } from "pino";
+import { type DestinationStream, destination, type Logger, pino } from "pino";
 
 export type { Logger };
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -50,4 +50,13 @@ export function createLogger(
     formatters: { level: (label: string) => ({ level: label }) },
   };
   return destination === undefined ? pino(config) : pino(config, destination);
+}
+
+/**
+ * pino's asynchronous stdout (sonic-boom, `sync: false`): a request never waits on a log write. `maxWrite`
+ * 4096 = PIPE_BUF, so each write(2) holds whole lines only and the cluster's processes never interleave on
+ * one stdout pipe. Flush with `logger.flush(cb)` before exiting.
+ */
+export function createAsyncDestination(fd = 1): DestinationStream {
+  return destination({ dest: fd, sync: false, maxWrite: 4096 });
 }

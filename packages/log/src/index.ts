@@ -1,1 +1,7 @@
-export { createLogger, type Logger, type LogLevel, REDACTED_PATHS } from "./create-logger.js";
+export {
+  createAsyncDestination,
+  createLogger,
+  type Logger,
+  type LogLevel,
+  REDACTED_PATHS,
+} from "./create-logger.js";

@@ -1,9 +1,9 @@
 /**
  * The logger of a primary or worker process in serve mode, and how to flush it before the process exits.
- * Every process of the cluster writes JSON lines to the same stdout; pino writes each line with one
- * write(2), which a pipe keeps whole (lines stay under PIPE_BUF).
+ * Every process of the cluster writes JSON lines to the same stdout, asynchronously, in writes of whole
+ * lines no larger than PIPE_BUF, which a pipe keeps whole.
  */
-import { createLogger, type Logger, type LogLevel } from "@osp/log";
+import { createAsyncDestination, createLogger, type Logger, type LogLevel } from "@osp/log";
 
 export interface ProcessLogger {
   readonly log: Logger;
@@ -12,7 +12,7 @@ export interface ProcessLogger {
 }
 
 export function createProcessLogger(level: LogLevel, base: Record<string, unknown>): ProcessLogger {
-  const log = createLogger({ level, name: "osp", base });
+  const log = createLogger({ level, name: "osp", base }, createAsyncDestination());
   return {
     log,
     flush: () => new Promise<void>((resolve) => log.flush(() => resolve())),
