@@ -359,6 +359,7 @@ export class HttpExchange implements RequestBody, ResponseWriter {
     const x = corkTarget!;
     corkTarget = null;
     x.sendHead();
+    x.closeIfDraining();
     x.state = DONE;
     // This build's endWithoutBody(n) writes the length but leaves the response pending, so the next request
     // on the connection closes it: write the header ourselves and end with no argument.
@@ -372,7 +373,16 @@ export class HttpExchange implements RequestBody, ResponseWriter {
     const x = corkTarget!;
     corkTarget = null;
     x.sendHead();
+    x.closeIfDraining();
     x.writeChunk();
+  }
+
+  /**
+   * A draining server tells keep-alive clients to reconnect (to another worker) after this response; `end()`
+   * does it through uWS's own flag, streamed and bodiless responses need the header written here.
+   */
+  private closeIfDraining(): void {
+    if (this.server.draining) this.res.writeHeader("Connection", "close");
   }
 
   private static corkedWrite(): void {
