@@ -4,7 +4,7 @@ PNPM_VERSION := 9.15.9
 # corepack's signature check fails on Node 20.20, so pnpm is fetched from the npm registry by npx.
 PNPM ?= npx --yes pnpm@$(PNPM_VERSION)
 
-.PHONY: all system-deps install build lint test test-only fuzz bench bench-micro bench-proxy clean demo
+.PHONY: all system-deps install build lint test test-only fuzz bench bench-micro bench-proxy bench-quick bench-scaling bench-identity clean demo
 
 all: build
 
@@ -12,7 +12,7 @@ node_modules/.modules.yaml: package.json pnpm-lock.yaml $(wildcard packages/*/pa
 	$(PNPM) install --frozen-lockfile
 	@touch $@
 
-# Debian packages the tests and the demo need (redis-server, Ceph's radosgw); installs only what is missing.
+# Debian packages the tests, the demo and the bench need (scripts/install-system-deps.sh); installs only what is missing.
 system-deps:
 	bash scripts/install-system-deps.sh
 
@@ -36,11 +36,24 @@ fuzz: build
 bench-micro: build
 	node bench/dist/micro/run.js
 
-# Gateway vs nginx proxy_pass vs the upstream itself (wrk), and peak RSS streaming 1 GiB: bench/proxy/run.ts.
+# The suite of bench/README.md: every scenario against the upstream, nginx proxy_pass and osp (wrk), peak RSS
+# streaming 1 GiB; writes bench/results/<date>-<commit>.json and rebuilds bench/RESULTS.md. BENCH_ARGS="--workers 2".
 bench-proxy: build
-	node bench/dist/proxy/run.js
+	node bench/dist/proxy/run.js $(BENCH_ARGS)
 
-bench: bench-micro bench-proxy
+# Smoke mode: every scenario ~1 s, one round, no results file (CI runs a shorter one in bench/test/quick.test.ts).
+bench-quick: build
+	node bench/dist/proxy/run.js --quick $(BENCH_ARGS)
+
+# osp and nginx at 1, 2, 4, 8, 16 workers (for many-core machines); writes <date>-<commit>-scaling.json.
+bench-scaling: build
+	node bench/dist/proxy/run.js --scaling $${BENCH_WORKERS:-1,2,4,8,16} $(BENCH_ARGS)
+
+# What identity and authorization add per request, warm and cold, against a local redis-server (#4).
+bench-identity: build
+	node bench/dist/identity/run.js
+
+bench: bench-micro bench-identity bench-proxy
 
 clean:
 	rm -rf node_modules packages/*/node_modules packages/*/dist bench/dist test/dist bench/node_modules test/node_modules

@@ -1,0 +1,129 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { renderResults } from "../proxy/report/render.js";
+import type { RoundFigures, SuiteResult, TargetFigures } from "../proxy/results.js";
+
+const benchDir = mkdtempSync(join(tmpdir(), "osp-bench-report-"));
+mkdirSync(join(benchDir, "results"));
+after(() => rmSync(benchDir, { recursive: true, force: true }));
+
+function target(name: "upstream" | "nginx" | "osp", rps: number, gatewayCpu: number | null): TargetFigures {
+  const round: RoundFigures = {
+    requests: rps * 5,
+    seconds: 5,
+    rps,
+    mbps: (rps * 1024) / 1e6,
+    p50ms: 1,
+    p99ms: 2,
+    cpuUs: { gateway: gatewayCpu, upstream: 10, loadGenerator: 5 },
+    gatewayProcesses: gatewayCpu === null ? 0 : 1,
+    primaryRssMiB: null,
+    workerRssMiB: gatewayCpu === null ? [] : [50],
+  };
+  return {
+    target: name,
+    rps,
+    mbps: round.mbps,
+    p50ms: 1,
+    p99ms: 2,
+    cpuUs: round.cpuUs,
+    rssPerWorkerMiB: gatewayCpu === null ? null : 50,
+    primaryRssMiB: null,
+    gatewayProcesses: round.gatewayProcesses,
+    vsNginx: {
+      rps: rps / 20000,
+      mbps: rps / 20000,
+      p50: 1,
+      p99: 1,
+      cpuGateway: gatewayCpu === null ? null : gatewayCpu / 30,
+      cpuServers: 1,
+      rssPerWorker: null,
+    },
+    rounds: [round],
+  };
+}
+
+function suite(commit: string, startedAt: string, quick: boolean): SuiteResult {
+  return {
+    kind: "suite",
+    version: 1,
+    date: startedAt.slice(0, 10),
+    startedAt,
+    commit,
+    dirty: false,
+    node: "v20.20.2",
+    machine: { cpuModel: "Test CPU 9000", cores: 2, memoryGiB: 8, kernel: "6.1" },
+    nginx: "nginx/1.22.1",
+    loadAverage: { start: [0.5, 0.4, 0.3], end: [1.5, 0.9, 0.5] },
+    wrk: "wrk debian/4.1.0-3+b2 [epoll] Copyright (C) 2012 Will Glozer",
+    settings: {
+      quick,
+      rounds: 3,
+      seconds: 5,
+      warmupSeconds: 2,
+      wrkThreads: 1,
+      connections: 16,
+      originWorkers: 1,
+      coldKeysPerRound: 50000,
+      coldSource: "hook",
+    },
+    scenarios: [
+      {
+        scenario: "get-1k",
+        measures: "Per-request cost.",
+        workers: 1,
+        payloadBytes: 1024,
+        targets: [target("upstream", 40000, null), target("nginx", 20000, 30), target("osp", 8000, 120)],
+        notes: ["a note"],
+      },
+    ],
+    memory: null,
+  };
+}
+
+test("RESULTS.md shows the latest full run, names machine, Node and commit on every row, and links its chart", () => {
+  const write = (name: string, r: SuiteResult) =>
+    writeFileSync(join(benchDir, "results", name), JSON.stringify(r));
+  write("2026-11-27-aaaaaaa.json", suite("aaaaaaa", "2026-11-27T10:00:00.000Z", false));
+  write("2026-11-28-bbbbbbb.json", suite("bbbbbbb", "2026-11-28T10:00:00.000Z", false));
+  write("2026-11-29-ccccccc.json", suite("ccccccc", "2026-11-29T10:00:00.000Z", true));
+  const file = renderResults(benchDir);
+  const md = readFileSync(file, "utf8");
+  const latest = md.slice(md.indexOf("## Latest suite run"), md.indexOf("## History"));
+  assert.match(latest, /commit bbbbbbb/);
+  assert.doesNotMatch(latest, /ccccccc/, "a --quick run is never the latest figures");
+  const rows = latest.split("\n").filter((l) => l.startsWith("| get-1k"));
+  assert.equal(rows.length, 3);
+  const cells = (row: string) => row.split("|").map((c) => c.trim());
+  for (const row of rows)
+    assert.deepEqual(cells(row).slice(-4), ["2 × Test CPU 9000", "v20.20.2", "bbbbbbb", ""]);
+  assert.ok(rows.some((row) => cells(row).slice(1, 5).join(" ") === "get-1k 1 osp 8000"));
+  assert.match(latest, /!\[chart\]\(results\.svg\)/);
+  const history = md
+    .slice(md.indexOf("## History"))
+    .split("\n")
+    .filter((l) => l.startsWith("| 2026-"));
+  assert.deepEqual(
+    history.map((l) => cells(l).slice(1, -1)),
+    ["aaaaaaa", "bbbbbbb"].map((commit, i) => [
+      `2026-11-2${7 + i}`,
+      commit,
+      "2 × Test CPU 9000",
+      "v20.20.2",
+      "get-1k",
+      "1",
+      "8000",
+      "0.400",
+      "4.00",
+    ]),
+    "the history lists every full run and leaves the quick one out",
+  );
+  const svg = readFileSync(join(benchDir, "results.svg"), "utf8");
+  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  assert.match(svg, />get-1k</);
+  assert.match(svg, />×0\.400 \(8000 vs 20000\/s\)</);
+  assert.match(svg, />×4\.00 \(120 vs 30\.0 µs\)</);
+});
