@@ -13,36 +13,12 @@ import {
   createPayloadVerifier,
   type PayloadVerifierOptions,
 } from "@osp/sigv4";
+import type { PooledBodyVerifier, VerifyPool } from "@osp/verify";
 import { headerValue } from "./forward-headers.js";
 
-/**
- * The part of @osp/verify's `PooledBodyVerifier` the gateway uses: a `BodyVerifier` whose verdicts come back
- * from a pool thread (see that package). Declared here, structurally, until the gateway depends on
- * @osp/verify; then `import type { PooledBodyVerifier, VerifyPool } from "@osp/verify"` replaces both.
- */
-export interface PooledBodyVerifier {
-  readonly pooled: true;
-  /** Takes ownership of `chunk`; false = pause the client body until `onDrain`. Throws a known failure. */
-  write(chunk: Buffer, emit: (data: Buffer) => void): boolean;
-  /** Resolves once every verdict passed and the held-back tail went to `emit`; rejects with the S3Error. */
-  end(emit: (data: Buffer) => void): Promise<void>;
-  onDrain(listener: () => void): void;
-  onFailure(listener: (error: S3Error) => void): void;
-  destroy(): void;
-  readonly decodedBytes: number;
-  readonly complete: boolean;
-  readonly failure: S3Error | null;
-}
-
+export type { PooledBodyVerifier } from "@osp/verify";
 /** The part of @osp/verify's `VerifyPool` the body plan uses. */
-export interface BodyVerifierPool {
-  createBodyVerifier(
-    spec:
-      | { readonly kind: "chunked"; readonly options: ChunkedDecoderOptions }
-      | { readonly kind: "payload"; readonly options: PayloadVerifierOptions },
-    bodyBytes: number,
-  ): BodyVerifier | PooledBodyVerifier;
-}
+export type BodyVerifierPool = Pick<VerifyPool, "createBodyVerifier">;
 
 export interface BodyPlan {
   /** Bytes sent upstream (`Content-Length`); 0 = no body. */

@@ -14,10 +14,10 @@ import {
   type S3Action,
   type S3Target,
 } from "@osp/s3";
-import { type AuthenticatedRequest, authenticateRequest, verifySignature } from "@osp/sigv4";
+import { type AuthenticatedRequest, authenticateRequest } from "@osp/sigv4";
 import { createUpstreamBody, sendUpstream, type UpstreamBody, type UpstreamCall } from "@osp/upstream";
 import type { AuthzFacts } from "./authorize.js";
-import type { BodyPlan } from "./body-plan.js";
+import type { BodyPlan, PooledBodyVerifier } from "./body-plan.js";
 import { planBody } from "./body-plan.js";
 import { forwardRequestHeaders, forwardResponseHeaders, headerValue } from "./forward-headers.js";
 import type { GatewayCore } from "./gateway-core.js";
@@ -58,6 +58,8 @@ export class Exchange {
   private bodyConsumer: ((chunk: Buffer, last: boolean) => void) | null;
   private upstreamCall: UpstreamCall | null;
   private upstreamBody: UpstreamBody | null;
+  /** The body's verifier when its checks run on a verify-pool thread; destroyed when the exchange ends. */
+  private pooledVerifier: PooledBodyVerifier | null;
   private responseStarted: boolean;
   private finished: boolean;
   /** `limits.requestTimeout` for the whole exchange; `limits.idleTimeout` for silence on the client body. */
@@ -86,6 +88,7 @@ export class Exchange {
     this.bodyConsumer = null;
     this.upstreamCall = null;
     this.upstreamBody = null;
+    this.pooledVerifier = null;
     this.responseStarted = false;
     this.finished = false;
     this.requestTimer = null;
@@ -150,7 +153,13 @@ export class Exchange {
       }
 
       // Phase 5: forward, with the endpoint's credentials or those the upstream-credentials hook gives.
-      const plan = planBody(auth, signingKey, { minChunkBytes: this.core.minChunkBytes });
+      const plan = planBody(
+        auth,
+        signingKey,
+        { minChunkBytes: this.core.minChunkBytes },
+        this.core.verifyPool,
+      );
+      this.pooledVerifier = plan.pooledVerifier;
       const upstreamAuth = await this.core.upstreamAuth(route, credential.principal.name);
       await this.forward(route, upstreamAuth, target, query, plan, copyHeader);
     } catch (err) {
@@ -170,8 +179,14 @@ export class Exchange {
     if (credential === null) {
       throw new S3Error("InvalidAccessKeyId", undefined, { fields: [["AWSAccessKeyId", auth.accessKeyId]] });
     }
-    const signingKey = this.core.signingKeys.get(credential.secretAccessKey, auth.scope);
-    const failure = verifySignature(auth, signingKey, this.core.verifyOptions);
+    // Inline (auto's choice for signatures) this is a value: no extra await on the hot path.
+    const verified = this.core.verifyPool.verifyRequest(
+      auth,
+      credential.secretAccessKey,
+      this.core.signingKeys,
+      this.core.verifyOptions,
+    );
+    const { failure, signingKey } = verified instanceof Promise ? await verified : verified;
     if (failure !== null) throw failure;
     // Quotas count only verified requests, so a forged signature cannot use up someone's URL.
     if (this.core.limiter !== null) await this.core.limiter(auth);
@@ -322,6 +337,7 @@ export class Exchange {
     );
     if (this.upstreamBody !== null) {
       if (plan.upstreamLength === 0) this.upstreamBody.end();
+      else if (plan.pooledVerifier !== null) this.streamPooledBody(plan.pooledVerifier, this.upstreamBody);
       else this.streamBody(plan, this.upstreamBody);
     }
   }
@@ -348,6 +364,42 @@ export class Exchange {
         upstream.destroy(err instanceof Error ? err : new Error(String(err)));
         this.upstreamCall?.abort();
         this.fail(err);
+      }
+    });
+  }
+
+  /**
+   * `streamBody` for a body verified on a verify-pool thread: verdicts come back later, so the upstream body
+   * ends only once `end()` resolved (the held-back tail comes with it), and a failure found meanwhile (a bad
+   * chunk signature) tears the upstream down at once.
+   */
+  private streamPooledBody(verifier: PooledBodyVerifier, upstream: UpstreamBody): void {
+    const failed = (err: unknown): void => {
+      upstream.destroy(err instanceof Error ? err : new Error(String(err)));
+      this.upstreamCall?.abort();
+      this.fail(err);
+    };
+    const emit = (data: Buffer): void => {
+      if (!upstream.write(data)) {
+        this.body.pause();
+        upstream.onDrain(() => this.body.resume());
+      }
+    };
+    verifier.onFailure(failed);
+    this.consumeBody((chunk, last) => {
+      try {
+        // The chunk's memory may move to the thread: nothing here reads it afterwards.
+        if (!verifier.write(chunk, emit) && !last) {
+          this.body.pause();
+          verifier.onDrain(() => this.body.resume());
+        }
+        if (last)
+          verifier
+            .end(emit)
+            .then(() => upstream.end())
+            .catch(failed);
+      } catch (err) {
+        failed(err);
       }
     });
   }
@@ -515,6 +567,8 @@ export class Exchange {
   private done(): void {
     if (this.finished) return;
     this.finished = true;
+    // Every way out (answered, failed, aborted, timed out) frees a pooled verifier; no-op once it settled.
+    this.pooledVerifier?.destroy();
     this.clearIdleTimer();
     if (this.requestTimer !== null) clearTimeout(this.requestTimer);
     this.core.finish(this);

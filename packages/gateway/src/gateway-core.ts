@@ -5,6 +5,8 @@
  * asynchronously: `ready` settles when they did (startWorker waits for it before listening, and a request
  * that arrives earlier waits too); a hook that cannot load rejects it.
  */
+
+import { availableParallelism } from "node:os";
 import { type Cache, createCache } from "@osp/cache";
 import type { Config } from "@osp/config";
 import { renderErrorXml, type S3Error } from "@osp/errors";
@@ -12,6 +14,7 @@ import type { Logger } from "@osp/log";
 import { buildUpstreamTarget, formatCopySource, renderListBuckets } from "@osp/s3";
 import { type AuthOptions, SigningKeyCache } from "@osp/sigv4";
 import { UpstreamPools } from "@osp/upstream";
+import { createVerifyPool, type VerifyPool } from "@osp/verify";
 import type { Authorizer } from "./authorize.js";
 import { createAuthorizer } from "./create-authorizer.js";
 import type { Exchange } from "./exchange.js";
@@ -55,6 +58,8 @@ export class GatewayCore {
   pending: Promise<void> | null;
   readonly ready: Promise<void>;
   readonly signingKeys: SigningKeyCache;
+  /** Where signature checks and signed-body hashing run (verify.mode / verify.threads). */
+  readonly verifyPool: VerifyPool;
   readonly addressing: { virtualHostDomains: readonly string[]; plusIsSpace: boolean; maxKeyBytes: number };
   readonly verifyOptions: { plusInPathIsSpace: boolean; exposeCanonicalRequest: boolean };
   readonly maxInFlight: number;
@@ -100,6 +105,12 @@ export class GatewayCore {
     });
     this.pending.catch(() => {});
     this.signingKeys = new SigningKeyCache();
+    this.verifyPool = createVerifyPool({
+      mode: config.verify.mode,
+      threads: config.verify.threads,
+      // The cluster's workers share the CPUs: threads 0 gives this worker its share of the spare ones.
+      processes: config.workers === "auto" ? availableParallelism() : config.workers,
+    });
     this.addressing = {
       virtualHostDomains: config.addressing.virtualHostDomains,
       plusIsSpace: config.addressing.plusInPathIsSpace,
@@ -220,6 +231,7 @@ export class GatewayCore {
   }
 
   async close(): Promise<void> {
+    await this.verifyPool.close();
     await this.pools.close();
     if (this.ownsCache) await this.cache.close();
   }
