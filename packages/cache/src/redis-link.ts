@@ -6,7 +6,26 @@
  * commandTimeoutMs. A timed-out command on a "ready" connection (a hung server or a partition, which
  * sends no RST) drops the connection, so the following commands fail fast until a reconnect succeeds.
  */
-import { Cluster, type ClusterOptions, type RedisOptions as IoRedisOptions, Redis } from "ioredis";
+import { createRequire } from "node:module";
+import type {
+  ClusterOptions,
+  Cluster as IoCluster,
+  Redis as IoRedis,
+  RedisOptions as IoRedisOptions,
+} from "ioredis";
+
+/**
+ * ioredis is loaded on first use, not at import: it costs a worker ~20 MiB of RSS, and a gateway on the
+ * embedded cache (no `redis` section) never needs it. It is CommonJS, so `require` loads it synchronously.
+ */
+let ioredis: typeof import("ioredis") | null = null;
+function loadIoredis(): typeof import("ioredis") {
+  ioredis ??= createRequire(import.meta.url)("ioredis") as typeof import("ioredis");
+  return ioredis;
+}
+type Redis = IoRedis;
+type Cluster = IoCluster;
+
 import type { CacheLogger } from "./cache-types.js";
 import { INCREMENT_WITH_EXPIRY, type LuaScript, RELEASE_LOCK, TAKE_TOKEN } from "./lua-scripts.js";
 import type { ParsedRedisUrl } from "./parse-redis-url.js";
@@ -135,7 +154,7 @@ export class RedisLink {
    */
   async deleteMatching(pattern: string): Promise<number> {
     if (!this.usable) throw this.downError();
-    const nodes = this.client instanceof Cluster ? this.client.nodes("master") : [this.client];
+    const nodes = this.client instanceof loadIoredis().Cluster ? this.client.nodes("master") : [this.client];
     let deleted = 0;
     for (const node of nodes) {
       let cursor = "0";
@@ -224,7 +243,7 @@ export class RedisLink {
     if (this.usable) this.run((c) => c.ping()).catch(() => {});
     // A cluster's subscriber moves to another node by itself when its node goes away.
     const subscriber = this.subscriber;
-    if (!this.subscriberReady || subscriber instanceof Cluster) return;
+    if (!this.subscriberReady || subscriber instanceof loadIoredis().Cluster) return;
     const timer = setTimeout(() => {
       if (this.closing || !this.subscriberReady) return;
       this.subscriberReady = false;
@@ -302,11 +321,11 @@ function createClient(options: RedisLinkOptions, connectionName: string): Client
   };
   if (url.kind === "standalone") {
     const tls = url.tls ? { tls: { servername: url.host } } : {};
-    return new Redis({ ...common, ...tls, host: url.host, port: url.port, db: url.db });
+    return new (loadIoredis().Redis)({ ...common, ...tls, host: url.host, port: url.port, db: url.db });
   }
   if (url.kind === "sentinel") {
     const sentinels = url.sentinels.map((s) => ({ host: s.host, port: s.port }));
-    return new Redis({
+    return new (loadIoredis().Redis)({
       ...common,
       sentinels,
       name: url.masterName,
@@ -323,7 +342,7 @@ function createClient(options: RedisLinkOptions, connectionName: string): Client
     slotsRefreshTimeout: options.connectTimeoutMs,
     redisOptions: nodeOptions,
   };
-  return new Cluster(
+  return new (loadIoredis().Cluster)(
     url.nodes.map((n) => ({ host: n.host, port: n.port })),
     clusterOptions,
   );

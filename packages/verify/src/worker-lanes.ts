@@ -9,7 +9,19 @@
  * `'error'` event (a thread that died between tasks; it is replaced) is absorbed here so it cannot crash the
  * process.
  */
-import { Piscina } from "piscina";
+import { createRequire } from "node:module";
+import type { Piscina } from "piscina";
+
+/**
+ * piscina is loaded when the first lane is made, not at import: a worker with no pool threads (the default
+ * on `workers: auto`) then never pays its ~10 MiB of RSS. Its CommonJS entry loads synchronously.
+ */
+let piscina: typeof import("piscina") | null = null;
+function loadPiscina(): typeof import("piscina") {
+  piscina ??= createRequire(import.meta.url)("piscina") as typeof import("piscina");
+  return piscina;
+}
+
 import { type VerifyPoolEvent, verifyPoolChannel } from "./verify-channels.js";
 import type { TimedResult } from "./verify-tasks.js";
 
@@ -37,7 +49,7 @@ export class WorkerLanes {
     this.#pending = [];
     this.#reserved = [];
     for (let i = 0; i < threads; i++) {
-      const lane = new Piscina({
+      const lane = new (loadPiscina().Piscina)({
         filename: workerFile,
         minThreads: 1,
         maxThreads: 1,
