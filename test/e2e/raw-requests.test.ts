@@ -116,6 +116,40 @@ describe("raw requests through osp", () => {
     assert.equal(await storedUpstream(stack, "sha-bad"), false);
   });
 
+  test("refuses a GET whose declared payload SHA-256 is not the empty body's", async () => {
+    const declared = createHash("sha256").update("a body that never came").digest("hex");
+    const signed = sign(stack, "GET", "/data/anything", [], declared);
+    const res = await rawRequest(stack.endpoint, {
+      method: "GET",
+      path: "/data/anything",
+      headers: signed.headers,
+    });
+    assert.equal(res.status, 400);
+    assert.equal(errorCode(res.body), "XAmzContentSHA256Mismatch");
+  });
+
+  test("checks a Content-MD5 sent with an empty body", async () => {
+    const wrongMd5 = createHash("md5").update("not empty").digest("base64");
+    const signed = sign(
+      stack,
+      "PUT",
+      "/data/empty-md5",
+      [
+        ["content-length", "0"],
+        ["content-md5", wrongMd5],
+      ],
+      createHash("sha256").update("").digest("hex"),
+    );
+    const res = await rawRequest(stack.endpoint, {
+      method: "PUT",
+      path: "/data/empty-md5",
+      headers: signed.headers,
+    });
+    assert.equal(res.status, 400);
+    assert.equal(errorCode(res.body), "BadDigest");
+    assert.equal(await storedUpstream(stack, "empty-md5"), false);
+  });
+
   test("refuses a wrong Content-MD5 with BadDigest and stores nothing", async () => {
     const body = Buffer.from("md5 checked body");
     const wrongMd5 = createHash("md5").update("something else").digest("base64");

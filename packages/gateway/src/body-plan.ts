@@ -113,26 +113,36 @@ export function planBody(
   }
   const sha256Hex = payload.kind === "sha256" ? payload.sha256Hex : null;
   const needsVerifier = sha256Hex !== null || contentMd5 !== null || checksums.length > 0;
+  const plain: PayloadVerifierOptions = {
+    ...(sha256Hex === null ? {} : { sha256Hex }),
+    ...(contentMd5 === null ? {} : { contentMd5Base64: contentMd5 }),
+    checksums,
+    expectedLength: length,
+  };
+  if (length === 0) {
+    // No body (every GET, HEAD, DELETE): the declared digests are checked against the empty body now, and
+    // nothing is left to stream. The common case, the empty SHA-256 alone, needs no verifier at all.
+    const onlyEmptyHash = contentMd5 === null && checksums.length === 0 && sha256Hex === EMPTY_SHA256;
+    if (needsVerifier && !onlyEmptyHash) createPayloadVerifier(plain).end(ignoreBytes);
+    return {
+      upstreamLength: 0,
+      clientSendsBody: false,
+      verifier: null,
+      pooledVerifier: null,
+      sha256Hex: EMPTY_SHA256,
+    };
+  }
   let verifier: BodyVerifier | PooledBodyVerifier | null = null;
   if (needsVerifier) {
-    const plain: PayloadVerifierOptions = {
-      ...(sha256Hex === null ? {} : { sha256Hex }),
-      ...(contentMd5 === null ? {} : { contentMd5Base64: contentMd5 }),
-      checksums,
-      expectedLength: length,
-    };
     verifier =
       pool == null
         ? createPayloadVerifier(plain)
         : pool.createBodyVerifier({ kind: "payload", options: plain }, length);
   }
-  return {
-    upstreamLength: length,
-    clientSendsBody: length > 0,
-    ...verifierFields(verifier),
-    sha256Hex: sha256Hex ?? (length === 0 ? EMPTY_SHA256 : null),
-  };
+  return { upstreamLength: length, clientSendsBody: true, ...verifierFields(verifier), sha256Hex };
 }
+
+function ignoreBytes(): void {}
 
 function verifierFields(
   verifier: BodyVerifier | PooledBodyVerifier | null,
