@@ -70,6 +70,7 @@ export class RedisLink {
     this.subscriber = createClient(options, "osp-cache-sub");
     this.watch(this.client, (ready) => {
       this.clientReady = ready;
+      this.pauseClusterSubscriber(!ready);
     });
     this.watch(this.subscriber, (ready) => {
       this.subscriberReady = false;
@@ -255,6 +256,19 @@ export class RedisLink {
       () => clearTimeout(timer),
       () => {},
     );
+  }
+
+  /**
+   * ioredis's cluster subscriber reconnects to "another node" at once when its node goes, without any
+   * backoff: with every node down it spins a CPU core on thousands of connection attempts a second
+   * (ioredis #2030). So while the command connection (which backs off) cannot reach the cluster, the
+   * subscriber is stopped, and it is started again when the command connection is back.
+   */
+  private pauseClusterSubscriber(pause: boolean): void {
+    const subscriber = this.subscriber;
+    if (this.closing || !(subscriber instanceof loadIoredis().Cluster)) return;
+    if (pause && subscriber.status !== "end") subscriber.disconnect();
+    else if (!pause && subscriber.status === "end") subscriber.connect().catch((err) => this.failed(err));
   }
 
   private resubscribe(): void {

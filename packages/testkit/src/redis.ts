@@ -2,7 +2,8 @@
  * Real Redis for tests: `redis-server` (from PATH) in child processes on 127.0.0.1, nothing persisted
  * (`--save "" --appendonly no`), each in its own temporary directory. A standalone server can be
  * killed, stopped, paused and restarted on the same port, so clients see an outage and reconnect; a
- * cluster is N masters joined with `redis-cli --cluster create`. Never port 6379: a shared Redis lives there.
+ * cluster is N masters joined with `redis-cli --cluster create`, and can be killed and restarted whole.
+ * Never port 6379: a shared Redis lives there.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -32,6 +33,13 @@ export interface RedisClusterServer {
   readonly ports: readonly number[];
   /** Stops every node and removes the directory. Idempotent. */
   stop(): Promise<void>;
+  /** SIGKILLs every node at once (connections reset), then waits for the exits. */
+  kill(): Promise<void>;
+  /**
+   * Starts the stopped or killed nodes again on the same ports with their cluster config files, so the
+   * cluster re-forms with the same slots (and no keys); resolves at cluster_state:ok on every node.
+   */
+  start(): Promise<void>;
 }
 
 export interface RedisSentinelServer {
@@ -144,13 +152,22 @@ export async function startRedis(
   };
 }
 
-/** Starts `nodes` (default 3) masters, joins them into one cluster and waits for cluster_state:ok. */
+/**
+ * Starts `nodes` (default 3) masters, joins them into one cluster and waits for cluster_state:ok. Each
+ * node's `nodes-PORT.conf` (written by redis-server whatever `--save` says) stays in the shared directory
+ * until `stop()`, which is what lets `start()` bring the same cluster back after `kill()`.
+ */
 export async function startRedisCluster(options: { nodes?: number } = {}): Promise<RedisClusterServer> {
   const count = options.nodes ?? 3;
   const directory = mkdtempSync(join(tmpdir(), "osp-redis-cluster-"));
-  const procs: RedisProcess[] = [];
+  const nodes: { port: number; args: string[]; proc: RedisProcess | null }[] = [];
+  let stopped = false;
+  const end = async (signal: "SIGTERM" | "SIGKILL") => {
+    await Promise.all(nodes.map((n) => n.proc?.end(signal)));
+  };
   const stop = async () => {
-    await Promise.all(procs.map((p) => p.end("SIGTERM")));
+    stopped = true;
+    await end("SIGTERM");
     rmSync(directory, { recursive: true, force: true });
   };
   try {
@@ -159,29 +176,43 @@ export async function startRedisCluster(options: { nodes?: number } = {}): Promi
       const [port, busPort] = [await freePort(), await freePort()];
       const args = ["--cluster-enabled", "yes", "--cluster-config-file", `nodes-${port}.conf`];
       args.push("--cluster-port", String(busPort), "--cluster-node-timeout", "5000");
-      procs.push(new RedisProcess(port, directory, args));
+      nodes.push({ port, args, proc: new RedisProcess(port, directory, args) });
     }
-    await Promise.all(procs.map((p) => p.ready()));
-    const addresses = procs.map((p) => `127.0.0.1:${p.port}`);
+    await Promise.all(nodes.map((n) => n.proc?.ready()));
+    const addresses = nodes.map((n) => `127.0.0.1:${n.port}`);
     await redisCli(["--cluster", "create", ...addresses, "--cluster-replicas", "0", "--cluster-yes"]);
-    const until = Date.now() + CLUSTER_TIMEOUT_MS;
-    for (const p of procs) {
-      while (!(await redisCli(["-p", String(p.port), "cluster", "info"])).includes("cluster_state:ok")) {
-        if (Date.now() > until)
-          throw new Error(`redis cluster node ${p.port} never reached cluster_state:ok`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    await waitForClusterOk(nodes.map((n) => n.port));
   } catch (err) {
     await stop();
     throw err;
   }
-  const ports = procs.map((p) => p.port);
+  const ports = nodes.map((n) => n.port);
   return {
     url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(",")}`,
     ports,
     stop,
+    kill: () => end("SIGKILL"),
+    async start() {
+      if (stopped) throw new Error("redis cluster was stopped: its directory is gone");
+      for (const n of nodes) {
+        if (n.proc?.alive) continue;
+        n.proc = new RedisProcess(n.port, directory, n.args);
+      }
+      await Promise.all(nodes.map((n) => n.proc?.ready()));
+      await waitForClusterOk(ports);
+    },
   };
+}
+
+/** Polls `CLUSTER INFO` on every node until each says cluster_state:ok. */
+async function waitForClusterOk(ports: readonly number[]): Promise<void> {
+  const until = Date.now() + CLUSTER_TIMEOUT_MS;
+  for (const port of ports) {
+    while (!(await redisCli(["-p", String(port), "cluster", "info"])).includes("cluster_state:ok")) {
+      if (Date.now() > until) throw new Error(`redis cluster node ${port} never reached cluster_state:ok`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
 
 /**
