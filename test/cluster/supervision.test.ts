@@ -21,9 +21,9 @@ import { type Load, type Outcome, signedGet, startLoad } from "./load.js";
 const TOKEN = "admin-token-0123456789abcdef";
 
 /** The request-id prefix of the worker with this pid, from its access log lines. */
-function prefixOf(cluster: Cluster, pid: number): string {
-  const line = cluster.logLines().find((l) => l.pid === pid && l.msg === "request");
-  assert.ok(line, `worker ${pid} logged a request`);
+async function prefixOf(cluster: Cluster, pid: number): Promise<string> {
+  // Access lines are written asynchronously: wait for the worker's first one.
+  const line = await cluster.waitForLog((l) => l.pid === pid && l.msg === "request", 5_000);
   return String(line.requestId).slice(0, 8);
 }
 
@@ -118,8 +118,8 @@ describe("osp serve: workers, admin listener and supervision", () => {
         workers: Array<{ slot: number; pid: number }>;
       };
       victim = workers.workers.find((w) => w.slot === 0)!;
-      victimPrefix = prefixOf(cluster, victim.pid);
-      survivorPrefix = prefixOf(cluster, workers.workers.find((w) => w.slot === 1)!.pid);
+      victimPrefix = await prefixOf(cluster, victim.pid);
+      survivorPrefix = await prefixOf(cluster, workers.workers.find((w) => w.slot === 1)!.pid);
       const seen = new Set(loads.flatMap((l) => l.outcomes.map((o) => o.worker)));
       assert.ok(seen.has(victimPrefix) && seen.has(survivorPrefix), "both workers hold connections");
 
@@ -184,8 +184,9 @@ describe("osp serve: workers, admin listener and supervision", () => {
       [],
     );
     const replacement = ready.workers.processes.find((p) => p.slot === 0)!;
+    const replacementPrefix = await prefixOf(cluster, replacement.pid);
     assert.ok(
-      fresh.some((o) => o.worker === prefixOf(cluster, replacement.pid)),
+      fresh.some((o) => o.worker === replacementPrefix),
       "the replacement serves requests",
     );
   });
@@ -208,9 +209,13 @@ describe("osp serve: crash-loop guard", () => {
       );
       assert.equal(degraded.status, "degraded");
       assert.equal(degraded.workers.listening, 0);
-      const givenUp = cluster
-        .logLines()
-        .filter((l) => typeof l.msg === "string" && l.msg.startsWith("worker is crash-looping"));
+      // Logs are written asynchronously: the line may reach stdout a moment after /readyz changed.
+      const crashLines = () =>
+        cluster
+          .logLines()
+          .filter((l) => typeof l.msg === "string" && l.msg.startsWith("worker is crash-looping"));
+      for (let i = 0; i < 50 && crashLines().length === 0; i++) await sleep(20);
+      const givenUp = crashLines();
       assert.deepEqual(
         givenUp.map((l) => [l.slot, l.crashes]),
         [[0, 6]],
