@@ -6,32 +6,18 @@
  */
 import { S3Error } from "@osp/errors";
 import type { IncomingRequest, RequestBody, ResponseWriter } from "@osp/http";
-import {
-  classifyOperation,
-  parseCopySource,
-  parseQuery,
-  resolveTarget,
-  type S3Action,
-  type S3Target,
-} from "@osp/s3";
+import { classifyOperation, parseQuery, resolveTarget, type S3Target } from "@osp/s3";
 import { type AuthenticatedRequest, authenticateRequest } from "@osp/sigv4";
 import { createUpstreamBody, sendUpstream, type UpstreamBody, type UpstreamCall } from "@osp/upstream";
-import type { AuthzFacts } from "./authorize.js";
+import { authorizeCopySource, authorizeTarget, requestFacts, visibleBuckets } from "./authorize-request.js";
 import type { BodyPlan, PooledBodyVerifier } from "./body-plan.js";
 import { planBody } from "./body-plan.js";
 import { forwardRequestHeaders, forwardResponseHeaders, headerValue } from "./forward-headers.js";
 import type { GatewayCore } from "./gateway-core.js";
 import type { ClientCredential } from "./identity.js";
-import { queryValue, upstreamQuery } from "./query.js";
+import { upstreamQuery } from "./query.js";
 import type { Route, UpstreamAuth } from "./routes.js";
 import { signUpstream } from "./upstream-auth.js";
-
-const LIST_OPERATIONS = new Set([
-  "ListObjects",
-  "ListObjectsV2",
-  "ListObjectVersions",
-  "ListMultipartUploads",
-]);
 
 export class Exchange {
   readonly id: string;
@@ -129,11 +115,15 @@ export class Exchange {
 
       // Phase 3: authorize (the copy source is a read of another object, so it is authorized too).
       this.phase = "authorize";
-      const facts = this.factsOf(credential, auth);
-      if (operation === "ListBuckets") return await this.listBuckets(credential, facts);
-      await this.authorize(facts, action, operation, target, query);
+      const facts = requestFacts(this.core, this.req, operation, credential, auth);
+      if (operation === "ListBuckets") {
+        const visible = await visibleBuckets(this.core, facts);
+        const xml = this.core.renderListBuckets(visible, credential.principal.name);
+        return this.respond(200, [["content-type", "application/xml"]], xml);
+      }
+      await authorizeTarget(this.core, facts, action, target, query);
       const copySource = headerValue(this.req.headers, "x-amz-copy-source");
-      const copy = copySource === null ? null : await this.authorizeCopySource(facts, copySource);
+      const copy = copySource === null ? null : await authorizeCopySource(this.core, facts, copySource);
 
       // Phase 4: resolve upstream.
       this.phase = "forward";
@@ -191,82 +181,6 @@ export class Exchange {
     // Quotas count only verified requests, so a forged signature cannot use up someone's URL.
     if (this.core.limiter !== null) await this.core.limiter(auth);
     return { auth, credential, signingKey };
-  }
-
-  /** The request facts every authorization of this request shares. */
-  private factsOf(credential: ClientCredential, auth: AuthenticatedRequest): AuthzFacts {
-    return {
-      principal: credential.principal,
-      accessKeyId: credential.accessKeyId,
-      action: "read",
-      operation: this.operation,
-      bucket: null,
-      key: null,
-      listPrefix: null,
-      method: this.req.method,
-      sourceIp: this.core.sourceIp(this.req.remoteAddress, this.req.headers),
-      presigned: auth.mechanism === "presigned",
-    };
-  }
-
-  private async authorize(
-    facts: AuthzFacts,
-    action: S3Action,
-    operation: string,
-    target: S3Target,
-    query: ReadonlyArray<readonly [string, string | null]>,
-  ): Promise<void> {
-    const listPrefix = LIST_OPERATIONS.has(operation) ? (queryValue(query, "prefix") ?? "") : null;
-    const verdict = this.core.authorizer({
-      ...facts,
-      action,
-      operation,
-      bucket: target.bucket,
-      key: target.key,
-      listPrefix,
-    });
-    if (!(verdict === true || (verdict !== false && (await verdict)))) throw new S3Error("AccessDenied");
-  }
-
-  private async authorizeCopySource(
-    facts: AuthzFacts,
-    value: string,
-  ): Promise<{ route: Route; key: string; versionId: string | null }> {
-    const source = parseCopySource(value);
-    if (source instanceof S3Error) throw source;
-    const verdict = this.core.authorizer({
-      ...facts,
-      action: "read",
-      operation: "GetObject",
-      bucket: source.bucket,
-      key: source.key,
-      listPrefix: null,
-    });
-    if (!(verdict === true || (verdict !== false && (await verdict)))) throw new S3Error("AccessDenied");
-    const route = this.core.routes.byBucket.get(source.bucket);
-    if (route === undefined)
-      throw new S3Error("NoSuchBucket", undefined, { fields: [["BucketName", source.bucket]] });
-    return { route, key: source.key, versionId: source.versionId };
-  }
-
-  /** GET / — the configured buckets this caller may list, answered by the gateway itself. */
-  private async listBuckets(credential: ClientCredential, facts: AuthzFacts): Promise<void> {
-    const buckets = [...this.core.routes.byBucket.keys()];
-    const verdicts = await Promise.all(
-      buckets.map((bucket) =>
-        this.core.authorizer({
-          ...facts,
-          action: "list",
-          operation: "ListObjectsV2",
-          bucket,
-          key: null,
-          listPrefix: null, // visible when the caller may list any part of it
-        }),
-      ),
-    );
-    const visible = buckets.filter((_, i) => verdicts[i] === true);
-    const xml = this.core.renderListBuckets(visible, credential.principal.name);
-    this.respond(200, [["content-type", "application/xml"]], xml);
   }
 
   private async forward(

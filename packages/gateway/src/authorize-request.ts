@@ -1,0 +1,102 @@
+/**
+ * Phase 3 of the pipeline (DESIGN.md "The request pipeline"): the request's authorization questions, asked
+ * of the worker's `Authorizer` (rules, hook, webhook; see create-authorizer.ts). The object or listing
+ * itself, the copy source of a CopyObject/UploadPartCopy (a read of another object), and, for ListBuckets,
+ * each configured bucket. Throws S3Error AccessDenied; an authorizer that answers synchronously is never
+ * awaited.
+ */
+import { S3Error } from "@osp/errors";
+import type { IncomingRequest } from "@osp/http";
+import { parseCopySource, type S3Action, type S3Target } from "@osp/s3";
+import type { AuthenticatedRequest } from "@osp/sigv4";
+import type { AuthzFacts } from "./authorize.js";
+import type { GatewayCore } from "./gateway-core.js";
+import type { ClientCredential } from "./identity.js";
+import { queryValue } from "./query.js";
+import type { Route } from "./routes.js";
+
+const LIST_OPERATIONS = new Set([
+  "ListObjects",
+  "ListObjectsV2",
+  "ListObjectVersions",
+  "ListMultipartUploads",
+]);
+
+/** The request facts every authorization of this request shares. */
+export function requestFacts(
+  core: GatewayCore,
+  req: IncomingRequest,
+  operation: string,
+  credential: ClientCredential,
+  auth: AuthenticatedRequest,
+): AuthzFacts {
+  return {
+    principal: credential.principal,
+    accessKeyId: credential.accessKeyId,
+    action: "read",
+    operation,
+    bucket: null,
+    key: null,
+    listPrefix: null,
+    method: req.method,
+    sourceIp: core.sourceIp(req.remoteAddress, req.headers),
+    presigned: auth.mechanism === "presigned",
+  };
+}
+
+/** The request's own object, bucket or listing (listings by their `prefix` parameter). */
+export async function authorizeTarget(
+  core: GatewayCore,
+  facts: AuthzFacts,
+  action: S3Action,
+  target: S3Target,
+  query: ReadonlyArray<readonly [string, string | null]>,
+): Promise<void> {
+  const listPrefix = LIST_OPERATIONS.has(facts.operation) ? (queryValue(query, "prefix") ?? "") : null;
+  await demand(core, { ...facts, action, bucket: target.bucket, key: target.key, listPrefix });
+}
+
+/** `x-amz-copy-source`: a read of the source object, which must be a configured bucket. */
+export async function authorizeCopySource(
+  core: GatewayCore,
+  facts: AuthzFacts,
+  value: string,
+): Promise<{ route: Route; key: string; versionId: string | null }> {
+  const source = parseCopySource(value);
+  if (source instanceof S3Error) throw source;
+  await demand(core, {
+    ...facts,
+    action: "read",
+    operation: "GetObject",
+    bucket: source.bucket,
+    key: source.key,
+    listPrefix: null,
+  });
+  const route = core.routes.byBucket.get(source.bucket);
+  if (route === undefined)
+    throw new S3Error("NoSuchBucket", undefined, { fields: [["BucketName", source.bucket]] });
+  return { route, key: source.key, versionId: source.versionId };
+}
+
+/** ListBuckets: the configured buckets the caller may list any part of. */
+export async function visibleBuckets(core: GatewayCore, facts: AuthzFacts): Promise<string[]> {
+  const buckets = [...core.routes.byBucket.keys()];
+  const verdicts = await Promise.all(
+    buckets.map((bucket) =>
+      core.authorizer({
+        ...facts,
+        action: "list",
+        operation: "ListObjectsV2",
+        bucket,
+        key: null,
+        listPrefix: null,
+      }),
+    ),
+  );
+  return buckets.filter((_, i) => verdicts[i] === true);
+}
+
+async function demand(core: GatewayCore, facts: AuthzFacts): Promise<void> {
+  const verdict = core.authorizer(facts);
+  if (!(verdict === true || (verdict !== false && (await verdict)))) throw new S3Error("AccessDenied");
+}
