@@ -11,17 +11,17 @@
  * - cold webhook: as cold, with an HTTP webhook instead of the hook.
  * Writes bench/results/identity-<date>-<commit>.json.
  */
-import { execSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compileConfig } from "@osp/config";
 import { createCredentialStore, createWorkerCache, GatewayCore } from "@osp/gateway";
 import { createLogger } from "@osp/log";
 import { authenticateRequest, type RequestFacts, signRequest, verifySignature } from "@osp/sigv4";
 import { closeServer, listenOnLoopback, startRedis } from "@osp/testkit";
+import { gitCommit, machineLine, today, writeResultsFile } from "../common/run-info.js";
 
 const quick = process.argv.includes("--quick");
 const N = quick ? 200 : 5_000;
@@ -166,15 +166,9 @@ for (const kind of ["hook", "webhook"] as const) {
 await redis.stop();
 await closeServer(webhook);
 
-const commit = (() => {
-  try {
-    return execSync("git rev-parse --short HEAD", { encoding: "utf8" }).trim();
-  } catch {
-    return "unknown";
-  }
-})();
-const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB`;
-const date = new Date().toISOString().slice(0, 10);
+const { commit } = gitCommit();
+const machine = machineLine();
+const date = today();
 const baseline = rows[0]!.cpuUsPerRequest;
 process.stdout.write(`machine: ${machine}\nnode: ${process.version}\ncommit: ${commit}\n\n`);
 for (const r of rows) {
@@ -183,12 +177,10 @@ for (const r of rows) {
   );
 }
 if (!quick) {
-  const out = join(import.meta.dirname, "..", "..", "results");
-  mkdirSync(out, { recursive: true });
-  const file = join(out, `identity-${date}-${commit}.json`);
-  writeFileSync(
-    file,
-    `${JSON.stringify({ kind: "identity", date, commit, node: process.version, machine, rows }, null, 2)}\n`,
+  const file = writeResultsFile(
+    join(import.meta.dirname, "..", "..", "results"),
+    `identity-${date}-${commit}`,
+    { kind: "identity", date, commit, node: process.version, machine, rows },
   );
   process.stdout.write(`\nwrote ${file}\n`);
 }

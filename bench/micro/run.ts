@@ -3,10 +3,8 @@
  * decoding, checksums). Prints a table and writes `bench/results/micro-<date>-<commit>.json` with the
  * machine, Node version and commit, so figures are never copied by hand.
  */
-import { execSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
+import { gitCommit, machineLine, today, writeResultsFile } from "../common/run-info.js";
 import { benchChunked } from "./chunked.js";
 import { benchVerify } from "./verify.js";
 
@@ -18,26 +16,21 @@ interface Row {
 
 const quick = process.argv.includes("--quick");
 const rows: Row[] = [...(await benchVerify()), ...(await benchChunked())];
-const commit = (() => {
-  try {
-    return execSync("git rev-parse --short HEAD", { encoding: "utf8" }).trim();
-  } catch {
-    return "unknown";
-  }
-})();
-const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB`;
-const date = new Date().toISOString().slice(0, 10);
+const { commit } = gitCommit();
+const machine = machineLine();
+const date = today();
 const width = Math.max(...rows.map((r) => r.name.length));
 process.stdout.write(`machine: ${machine}\nnode: ${process.version}\ncommit: ${commit}\n\n`);
 for (const r of rows)
   process.stdout.write(`${r.name.padEnd(width)}  ${r.value.toFixed(2).padStart(10)} ${r.unit}\n`);
 if (!quick) {
-  const dir = join(import.meta.dirname, "..", "..", "results");
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `micro-${date}-${commit}.json`);
-  writeFileSync(
-    file,
-    `${JSON.stringify({ kind: "micro", date, commit, node: process.version, machine, rows }, null, 2)}\n`,
-  );
+  const file = writeResultsFile(join(import.meta.dirname, "..", "..", "results"), `micro-${date}-${commit}`, {
+    kind: "micro",
+    date,
+    commit,
+    node: process.version,
+    machine,
+    rows,
+  });
   process.stdout.write(`\nwrote ${file}\n`);
 }

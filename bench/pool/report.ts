@@ -1,8 +1,6 @@
 /** bench/pool's output: the table on stdout and `bench/results/pool-<date>-<commit>.json`, never by hand. */
-import { execSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, totalmem } from "node:os";
-import { join } from "node:path";
+import { loadavg } from "node:os";
+import { gitCommit, machineLine, today, writeResultsFile } from "../common/run-info.js";
 
 export interface Row {
   scenario: string;
@@ -22,17 +20,6 @@ export interface Row {
   elu: number;
 }
 
-function gitCommit(): string {
-  try {
-    return execSync("git rev-parse --short HEAD", {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    }).trim();
-  } catch {
-    return "unknown";
-  }
-}
-
 /**
  * Prints the table; unless `outDir` is null, writes the results file and returns its path. `loadBefore`: the
  * 1-minute load average when the run began (a busy shared machine shows there).
@@ -43,9 +30,9 @@ export function report(
   outDir: string | null,
   loadBefore: number,
 ): string | null {
-  const commit = gitCommit();
-  const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB`;
-  const date = new Date().toISOString().slice(0, 10);
+  const { commit } = gitCommit();
+  const machine = machineLine();
+  const date = today();
   const out = process.stdout;
   const load = { before: loadBefore, after: loadavg()[0] ?? 0 };
   out.write(`machine: ${machine}\nnode: ${process.version}\ncommit: ${commit}\nrounds: ${rounds}\n`);
@@ -78,10 +65,8 @@ export function report(
   for (const line of [header, ...lines])
     out.write(`${line.map((cell, i) => cell.padEnd(widths[i]!)).join("  ")}\n`);
   if (outDir === null) return null;
-  mkdirSync(outDir, { recursive: true });
-  const file = join(outDir, `pool-${date}-${commit}.json`);
   const doc = { kind: "pool", date, commit, node: process.version, machine, rounds, loadAverage: load, rows };
-  writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
+  const file = writeResultsFile(outDir, `pool-${date}-${commit}`, doc);
   out.write(`\nwrote ${file}\n`);
   return file;
 }

@@ -2,10 +2,8 @@
  * The shape of a results file (`bench/results/<date>-<commit>.json`), the figures derived from rounds, and
  * the writer. RESULTS.md is rendered from these files only (report/render.ts), never edited by hand.
  */
-import { execSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, release, totalmem } from "node:os";
-import { join } from "node:path";
+import { writeResultsFile } from "../common/run-info.js";
 import type { TargetName } from "./scenarios.js";
 
 /** CPU µs per request of each process tree (utime + stime from /proc, summed over the round ÷ requests). */
@@ -155,22 +153,10 @@ export function machineInfo(): Machine {
   };
 }
 
-export function gitCommit(cwd: string): { commit: string; dirty: boolean } {
-  try {
-    const commit = execSync("git rev-parse --short HEAD", { encoding: "utf8", cwd }).trim();
-    const status = execSync("git status --porcelain --untracked-files=no", { encoding: "utf8", cwd });
-    return { commit, dirty: status.trim() !== "" };
-  } catch {
-    return { commit: "unknown", dirty: false };
-  }
-}
+export { gitCommit } from "../common/run-info.js";
 
 /** Writes `<dir>/<date>-<commit>[-scaling][-N].json` (a new file, never over an earlier run's). */
 export function writeResults(dir: string, result: SuiteResult): string {
-  mkdirSync(dir, { recursive: true });
   const base = `${result.date}-${result.commit}${result.kind === "scaling" ? "-scaling" : ""}`;
-  let file = join(dir, `${base}.json`);
-  for (let n = 2; existsSync(file); n++) file = join(dir, `${base}-${n}.json`);
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  return file;
+  return writeResultsFile(dir, base, result, true);
 }
