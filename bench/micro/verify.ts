@@ -13,6 +13,7 @@ import {
   signRequest,
   verifySignature,
 } from "@osp/sigv4";
+import { ACCESS_KEY_ID, HOST, NOW_MS, REGION, SECRET, sdkGetObject } from "../common/sdk-request.js";
 
 interface Row {
   name: string;
@@ -20,11 +21,6 @@ interface Row {
   value: number;
 }
 
-const ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE";
-const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-const REGION = "us-east-1";
-const HOST = "examplebucket.s3.eu-de.example.com";
-const NOW_MS = Date.UTC(2025, 0, 15, 12, 0, 0);
 const WARMUP_ITERATIONS = 20_000;
 const ROUNDS = 7;
 const ITERATIONS_PER_ROUND = 20_000;
@@ -42,44 +38,6 @@ function measure(op: () => unknown, iterations = ITERATIONS_PER_ROUND): number {
   if (sink === Symbol.for("never")) process.stdout.write("");
   perOp.sort((a, b) => a - b);
   return perOp[Math.floor(perOp.length / 2)]!;
-}
-
-/**
- * A realistic GetObject as the AWS SDK for JS v3 sends it: 5 signed headers (host, if-none-match, range,
- * x-amz-content-sha256, x-amz-date), 4 unsigned ones (user-agent, amz-sdk-*, accept), `x-id` in the query.
- */
-function sdkGetObject(): RequestFacts {
-  const rawPath = "/examplebucket/photos/2025/01/cat%20picture.jpg";
-  const rawQuery = "x-id=GetObject";
-  const headers: Array<readonly [string, string]> = [
-    ["host", HOST],
-    ["range", "bytes=0-1048575"],
-    ["if-none-match", '"9b2cf535f27731c974343645a3985328"'],
-  ];
-  const signed = signRequest({
-    method: "GET",
-    rawPath,
-    rawQuery,
-    headers,
-    payloadHash: "UNSIGNED-PAYLOAD",
-    accessKeyId: ACCESS_KEY_ID,
-    secretAccessKey: SECRET,
-    region: REGION,
-    nowMs: NOW_MS,
-  });
-  return {
-    method: "GET",
-    rawPath,
-    rawQuery,
-    headers: [
-      ...headers,
-      ...signed.headersToAdd,
-      ["user-agent", "aws-sdk-js/3.700.0 ua/2.1 os/linux lang/js md/nodejs#20.20.2 api/s3#3.700.0"],
-      ["amz-sdk-invocation-id", "0f6c7c1e-3a3b-4a8a-9b8e-6b1f0c7d2e11"],
-      ["amz-sdk-request", "attempt=1; max=3"],
-      ["accept", "*/*"],
-    ],
-  };
 }
 
 function presignedGet(): RequestFacts {

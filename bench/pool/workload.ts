@@ -10,16 +10,11 @@ import {
   authenticateRequest,
   deriveSigningKey,
   encodeAwsChunked,
-  type RequestFacts,
-  signRequest,
 } from "@osp/sigv4";
 import type { BodyVerifierSpec, PooledBodyVerifier, VerifyPool } from "@osp/verify";
+import { NOW_MS, REGION, SECRET, sdkGetObject } from "../common/sdk-request.js";
 
-const ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE";
-export const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-const REGION = "us-east-1";
-const HOST = "examplebucket.s3.eu-de.example.com";
-export const NOW_MS = Date.UTC(2025, 0, 15, 12, 0, 0);
+export { NOW_MS, SECRET };
 /** One network read: what uWS hands over per data callback on a busy connection. */
 export const PIECE_BYTES = 64 * 1024;
 const CHUNK_BYTES = 64 * 1024;
@@ -31,31 +26,8 @@ export interface SignedSmallRequest {
 }
 
 /** A GetObject as the AWS SDK for JS v3 signs it (5 signed headers), authenticated. */
-export function smallRequest(secret = SECRET, key = "photos/2025/01/cat%20picture.jpg"): SignedSmallRequest {
-  const rawPath = `/examplebucket/${key}`;
-  const headers: Array<readonly [string, string]> = [
-    ["host", HOST],
-    ["range", "bytes=0-1048575"],
-    ["if-none-match", '"9b2cf535f27731c974343645a3985328"'],
-  ];
-  const signed = signRequest({
-    method: "GET",
-    rawPath,
-    rawQuery: "x-id=GetObject",
-    headers,
-    payloadHash: "UNSIGNED-PAYLOAD",
-    accessKeyId: ACCESS_KEY_ID,
-    secretAccessKey: secret,
-    region: REGION,
-    nowMs: NOW_MS,
-  });
-  const facts: RequestFacts = {
-    method: "GET",
-    rawPath,
-    rawQuery: "x-id=GetObject",
-    headers: [...headers, ...signed.headersToAdd, ["user-agent", "aws-sdk-js/3.700.0"], ["accept", "*/*"]],
-  };
-  const auth = authenticateRequest(facts, { nowMs: NOW_MS });
+export function smallRequest(secret = SECRET): SignedSmallRequest {
+  const auth = authenticateRequest(sdkGetObject(secret), { nowMs: NOW_MS });
   if (auth === null || !("mechanism" in auth)) throw new Error("bench request did not authenticate");
   return { auth, secret };
 }
