@@ -166,6 +166,27 @@ function allowedKeysAt(path: readonly PropertyKey[]): string[] {
   return [];
 }
 
+/** Every key path of the schema (`listen.port`, `endpoints.*.auth.apiKey`, `credentials[].principal`…). */
+export function configKeyPaths(): string[] {
+  const paths: string[] = [];
+  // biome-ignore lint/suspicious/noExplicitAny: see allowedKeysAt
+  const walk = (node: any, path: string): void => {
+    const s = unwrap(node);
+    const type = s?.def?.type;
+    if (type === "object") {
+      for (const [key, child] of Object.entries(s.def.shape)) {
+        const at = path === "" ? key : `${path}.${key}`;
+        paths.push(at);
+        walk(child, at);
+      }
+    } else if (type === "record") walk(s.def.valueType, `${path}.*`);
+    else if (type === "array") walk(s.def.element, `${path}[]`);
+    else if (type === "union") for (const o of s.def.options) walk(o, path);
+  };
+  walk(configSchema, "");
+  return paths;
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: see allowedKeysAt
 function unwrap(schema: any): any {
   let s = schema;

@@ -3,6 +3,7 @@ export {
   ConfigError,
   type ConfigProblem,
   compileConfig,
+  configKeyPaths,
   loadConfigFile,
   suggest,
 } from "./compile-config.js";

@@ -18,20 +18,11 @@ import { loadHookFunction } from "./load-hook-module.js";
 type Decision = boolean | { allow?: unknown } | null | undefined;
 type AuthorizeHook = (facts: AuthzFactsJson) => Decision | Promise<Decision>;
 
-/** The facts as hooks and webhooks see them (plain JSON; `principal` is the name). */
-export interface AuthzFactsJson {
+/** The facts as hooks and webhooks see them (plain JSON: `principal` is the name, `groups` its groups). */
+export type AuthzFactsJson = Omit<AuthzFacts, "principal"> & {
   readonly principal: string;
   readonly groups: readonly string[];
-  readonly accessKeyId: string;
-  readonly action: string;
-  readonly operation: string;
-  readonly bucket: string | null;
-  readonly key: string | null;
-  readonly listPrefix: string | null;
-  readonly method: string;
-  readonly sourceIp: string;
-  readonly presigned: boolean;
-}
+};
 
 export async function createAuthorizer(
   config: Config,
