@@ -45,6 +45,8 @@ export interface Cache {
   status(): CacheStatus;
   /** Called on every change of `status().redis`; returns the unsubscribe function. */
   onStatusChange(listener: (s: CacheStatus) => void): () => void;
+  /** Resolves true once Redis is up (at once in memory mode), false after `timeoutMs` without it. */
+  waitUntilUp(timeoutMs: number): Promise<boolean>;
   /** INCR + PEXPIRE (on first use) in Redis: cluster-wide counter (presigned URL uses). Memory mode or Redis down: a per-process counter with the same expiry (documented degradation). */
   incrementWithExpiry(key: string, ttlMs: number): Promise<number>;
   /** Token bucket (Lua script in Redis, atomic): true = allowed. Memory mode / Redis down: per-process bucket. */

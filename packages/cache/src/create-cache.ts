@@ -119,6 +119,21 @@ class CacheImpl implements Cache, NamespaceHost {
     return () => this.statusListeners.delete(listener);
   }
 
+  waitUntilUp(timeoutMs: number): Promise<boolean> {
+    if (this.mode === "memory" || this.state === "up") return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (up: boolean): void => {
+        clearTimeout(timer);
+        stop();
+        resolve(up);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      const stop = this.onStatusChange((s) => {
+        if (s.redis === "up") done(true);
+      });
+    });
+  }
+
   async incrementWithExpiry(key: string, ttlMs: number): Promise<number> {
     if (!(ttlMs > 0)) throw new TypeError("incrementWithExpiry needs ttlMs > 0");
     if (this.link?.usable === true) {

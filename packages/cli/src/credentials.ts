@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { createCache } from "@osp/cache";
 import { ConfigError, loadConfigFile } from "@osp/config";
 import { createCredentialStore } from "@osp/gateway";
+import { optionValue } from "./options.js";
 
 const USAGE = `usage:
   osp credentials add --config FILE --access-key ID --principal NAME [--groups a,b] [--secret SECRET]
@@ -17,7 +18,7 @@ const USAGE = `usage:
 
 export async function runCredentials(args: readonly string[]): Promise<number> {
   const [action, ...rest] = args;
-  const file = option(rest, "--config");
+  const file = optionValue(rest, "--config");
   if (action === undefined || file === null || !["add", "remove", "list"].includes(action)) {
     process.stderr.write(USAGE);
     return 2;
@@ -48,7 +49,9 @@ export async function runCredentials(args: readonly string[]): Promise<number> {
     log: quiet,
   });
   try {
-    await waitForRedis(cache, config.redis.connectTimeout + 3_000);
+    if (!(await cache.waitUntilUp(config.redis.connectTimeout + 3_000))) {
+      throw new Error(`Redis is not reachable (${cache.status().lastError ?? "timeout"})`);
+    }
     const store = createCredentialStore(config, cache);
     if (store === null) throw new Error("the credential store is not available");
     return await perform(action, rest, store);
@@ -71,7 +74,7 @@ async function perform(
     }
     return 0;
   }
-  const accessKeyId = option(args, "--access-key");
+  const accessKeyId = optionValue(args, "--access-key");
   if (accessKeyId === null || !/^[A-Za-z0-9_.-]{3,128}$/.test(accessKeyId)) {
     process.stderr.write(`--access-key must be 3-128 characters of A-Z a-z 0-9 _ . -\n${USAGE}`);
     return 2;
@@ -81,36 +84,20 @@ async function perform(
     process.stdout.write(existed ? `removed ${accessKeyId}\n` : `${accessKeyId} was not stored\n`);
     return existed ? 0 : 1;
   }
-  const principal = option(args, "--principal");
+  const principal = optionValue(args, "--principal");
   if (principal === null || principal === "") {
     process.stderr.write(`--principal is required\n${USAGE}`);
     return 2;
   }
-  const given = option(args, "--secret");
+  const given = optionValue(args, "--secret");
   if (given !== null && given.length < 8) {
     process.stderr.write("--secret must be at least 8 characters\n");
     return 2;
   }
   const secretAccessKey = given ?? randomBytes(30).toString("base64url");
-  const groups = (option(args, "--groups") ?? "").split(",").filter((g) => g !== "");
+  const groups = (optionValue(args, "--groups") ?? "").split(",").filter((g) => g !== "");
   await store.add({ accessKeyId, secretAccessKey, principal, groups });
   process.stdout.write(`added ${accessKeyId} for ${principal}\n`);
   if (given === null) process.stdout.write(`secret access key (shown once): ${secretAccessKey}\n`);
   return 0;
-}
-
-function option(args: readonly string[], name: string): string | null {
-  const i = args.indexOf(name);
-  if (i >= 0) return args[i + 1] ?? null;
-  const inline = args.find((a) => a.startsWith(`${name}=`));
-  return inline === undefined ? null : inline.slice(name.length + 1);
-}
-
-async function waitForRedis(cache: ReturnType<typeof createCache>, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (cache.status().redis !== "up") {
-    if (Date.now() > until)
-      throw new Error(`Redis is not reachable (${cache.status().lastError ?? "timeout"})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

@@ -9,19 +9,15 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startS3rver } from "@osp/testkit";
+import { optionValue } from "./options.js";
 
 export const DEMO_ACCESS_KEY = "OSPDEMOACCESSKEY";
 export const DEMO_SECRET_KEY = "osp-demo-secret-key-do-not-use-in-production";
 export const DEMO_BUCKET = "demo";
 
-function numberOption(args: readonly string[], name: string, fallback: number): number {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-}
-
 export async function runDemo(args: readonly string[]): Promise<number> {
-  const port = numberOption(args, "--port", 6190);
-  const adminPort = numberOption(args, "--admin-port", 9090);
+  const port = Number(optionValue(args, "--port") ?? 6190);
+  const adminPort = Number(optionValue(args, "--admin-port") ?? 9090);
   const say = (line: string) => process.stdout.write(`${line}\n`);
   const upstream = await startS3rver({});
   const dir = mkdtempSync(join(tmpdir(), "osp-demo-"));

@@ -5,6 +5,7 @@
 import { createRequire } from "node:module";
 import { ConfigError, loadConfigFile } from "@osp/config";
 import type { LogLevel } from "@osp/log";
+import { optionValue } from "./options.js";
 
 export const HELP = `osp — an S3-compatible gateway
 
@@ -48,13 +49,6 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`osp: unknown command "${command}"\n\n${HELP}`);
       return 2;
   }
-}
-
-function optionValue(args: readonly string[], name: string): string | null {
-  const i = args.indexOf(name);
-  if (i >= 0) return args[i + 1] ?? null;
-  const inline = args.find((a) => a.startsWith(`${name}=`));
-  return inline === undefined ? null : inline.slice(name.length + 1);
 }
 
 async function checkConfig(args: readonly string[]): Promise<number> {

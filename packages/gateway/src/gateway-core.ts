@@ -150,7 +150,9 @@ export class GatewayCore {
       deps.credentials ?? createCredentialSource(config, this.cache, this.log),
       deps.authorizer ?? createAuthorizer(config, this.cache, this.pools, this.log),
       createUpstreamAuthResolver(config, this.cache, iamTokensFor, this.log),
-      waitForRedis(this.cache, config.redis?.connectTimeout ?? 0),
+      // A worker that starts while Redis is still connecting would answer its first requests without the
+      // shared state (503 for stored credentials): wait up to `redis.connectTimeout`, then go on degraded.
+      this.cache.waitUntilUp(config.redis?.connectTimeout ?? 0),
     ]);
     this.credentials = credentials;
     this.authorizer = authorizer;
@@ -235,25 +237,6 @@ export class GatewayCore {
     await this.pools.close();
     if (this.ownsCache) await this.cache.close();
   }
-}
-
-/**
- * A worker that starts while Redis is still connecting would answer its first requests without the shared
- * state (503 for stored credentials): wait for it up to `redis.connectTimeout`, then go on degraded.
- */
-function waitForRedis(cache: Cache, timeoutMs: number): Promise<void> {
-  if (cache.mode !== "redis" || cache.status().redis === "up") return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, timeoutMs);
-    const stop = cache.onStatusChange((s) => {
-      if (s.redis === "up") done();
-    });
-    function done(): void {
-      clearTimeout(timer);
-      stop();
-      resolve();
-    }
-  });
 }
 
 /** The two-tier cache the config asks for: Redis-backed with a `redis` section, else embedded memory. */
