@@ -42,7 +42,8 @@ export class SharedIamTokens implements IamTokens {
 
   getToken(): string | Promise<string> {
     const cached = this.#namespace.peek(this.#key);
-    if (cached !== undefined && cached !== null && cached.expiresAtMs > Date.now()) return cached.accessToken;
+    // The entry's TTL is the token's expiry (Fill.ttlMs): a cached token is a valid one.
+    if (cached !== undefined && cached !== null) return cached.accessToken;
     return this.#namespace.get(this.#key, this.#fill).then((token) => {
       if (token === null)
         throw new S3Error("ServiceUnavailable", "No IAM token is available.", { source: "upstream" });
