@@ -4,7 +4,7 @@ PNPM_VERSION := 9.15.9
 # corepack's signature check fails on Node 20.20, so pnpm is fetched from the npm registry by npx.
 PNPM ?= npx --yes pnpm@$(PNPM_VERSION)
 
-.PHONY: all system-deps install build lint test test-only fuzz bench bench-micro bench-proxy bench-quick bench-scaling bench-identity clean demo
+.PHONY: all system-deps install build lint test test-only fuzz bench bench-micro bench-proxy bench-quick bench-scaling bench-identity bench-upstream-client clean demo
 
 all: build
 
@@ -53,7 +53,11 @@ bench-scaling: build
 bench-identity: build
 	node bench/dist/identity/run.js
 
-bench: bench-micro bench-identity bench-proxy
+# osp's HTTP/1.1 upstream client against undici, each in a fresh process: CPU per 1 KiB GET, RSS streaming 1 GiB.
+bench-upstream-client: build
+	node bench/dist/upstream-client/run.js
+
+bench: bench-micro bench-identity bench-upstream-client bench-proxy
 
 clean:
 	rm -rf node_modules packages/*/node_modules packages/*/dist bench/dist test/dist bench/node_modules test/node_modules

@@ -1,3 +1,4 @@
+export { OriginPool } from "./h1/origin-pool.js";
 export { type IamToken, IamTokenProvider, type IamTokenProviderOptions } from "./iam-token-provider.js";
 export { mapUpstreamError } from "./map-upstream-error.js";
 export { DEFAULT_ORIGIN_OPTIONS, type OriginOptions } from "./origin-options.js";
@@ -19,4 +20,4 @@ export {
   UPSTREAM_REQUEST_CHANNEL,
   type UpstreamRequestEvent,
 } from "./upstream-channels.js";
-export { type OriginPool, UpstreamPools } from "./upstream-pools.js";
+export { UpstreamPools } from "./upstream-pools.js";

@@ -1,7 +1,7 @@
 import { S3Error } from "@osp/errors";
 
 /**
- * Turns whatever undici, the socket or the caller raised into the gateway's one error model. Codes are ones
+ * Turns whatever the client (h1/), the socket or the caller raised into the gateway's one error model. Codes are ones
  * S3 clients retry (503 ServiceUnavailable, 500 InternalError) whenever a retry can help. Messages are fixed
  * sentences without host names; the original error stays in `cause` for the logs.
  *
@@ -9,8 +9,8 @@ import { S3Error } from "@osp/errors";
  * |------------------------------------------------------------|--------------------------|----------------|
  * | refused, unreachable, DNS failure, connect timeout, TLS    | ServiceUnavailable 503   | (cannot occur) |
  * | headers timeout                                            | ServiceUnavailable 503   | (cannot occur) |
- * | reset / closed socket / EPIPE                              | ServiceUnavailable 503   | InternalError 500 |
- * | body timeout, short response body                          | InternalError 500        | InternalError 500 |
+ * | reset, closed socket, EPIPE, EOF before the response's end | ServiceUnavailable 503   | InternalError 500 |
+ * | body timeout                                               | InternalError 500        | InternalError 500 |
  * | unparsable response, headers too large                     | InternalError 500        | InternalError 500 |
  * | pool closed or destroyed (shutdown)                        | ServiceUnavailable 503, source internal    |
  * | invalid request (header, path, length mismatch)            | InternalError 500, source internal         |
@@ -22,7 +22,7 @@ export function mapUpstreamError(err: unknown, headersReceived: boolean): S3Erro
   if (UNREACHABLE.has(code) || isTlsFailure(code)) {
     return upstream("ServiceUnavailable", "The upstream object store could not be reached.", err);
   }
-  if (code === "UND_ERR_HEADERS_TIMEOUT") {
+  if (code === "OSP_HEADERS_TIMEOUT") {
     return upstream("ServiceUnavailable", "The upstream object store did not answer in time.", err);
   }
   if (CONNECTION_LOST.has(code)) {
@@ -30,17 +30,13 @@ export function mapUpstreamError(err: unknown, headersReceived: boolean): S3Erro
       ? upstream("InternalError", "The upstream object store closed the connection mid-response.", err)
       : upstream("ServiceUnavailable", "The upstream object store closed the connection.", err);
   }
-  if (code === "UND_ERR_BODY_TIMEOUT") {
+  if (code === "OSP_BODY_TIMEOUT") {
     return upstream("InternalError", "The upstream object store stopped sending the response.", err);
   }
-  if (
-    code === "UND_ERR_RES_CONTENT_LENGTH_MISMATCH" ||
-    code === "UND_ERR_HEADERS_OVERFLOW" ||
-    code.startsWith("HPE_")
-  ) {
+  if (code === "OSP_BAD_RESPONSE" || code === "OSP_HEADERS_OVERFLOW") {
     return upstream("InternalError", "The upstream object store sent an invalid response.", err);
   }
-  if (code === "UND_ERR_CLOSED" || code === "UND_ERR_DESTROYED") {
+  if (code === "OSP_POOL_CLOSED" || code === "OSP_POOL_DESTROYED") {
     return new S3Error("ServiceUnavailable", "The gateway is shutting down.", {
       source: "internal",
       cause: err,
@@ -68,14 +64,15 @@ const UNREACHABLE: ReadonlySet<string> = new Set([
   "ENETUNREACH",
   "ENETDOWN",
   "ETIMEDOUT",
-  "UND_ERR_CONNECT_TIMEOUT",
+  "OSP_CONNECT_TIMEOUT",
 ]);
 
 const CONNECTION_LOST: ReadonlySet<string> = new Set([
   "ECONNRESET",
   "ECONNABORTED",
   "EPIPE",
-  "UND_ERR_SOCKET",
+  "OSP_SOCKET_CLOSED",
+  "OSP_INCOMPLETE_RESPONSE",
 ]);
 
 /** OpenSSL verification codes (`CERT_HAS_EXPIRED`, `DEPTH_ZERO_SELF_SIGNED_CERT`, …) and Node's `ERR_TLS_*`. */

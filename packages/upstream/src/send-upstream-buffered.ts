@@ -66,7 +66,7 @@ export function sendUpstreamBuffered(
             );
             return false;
           }
-          chunks.push(chunk);
+          chunks.push(Buffer.from(chunk)); // a view of the connection's read buffer: copied to keep
           return true;
         },
         onComplete() {

@@ -1,7 +1,9 @@
 import type { S3Error } from "@osp/errors";
-import { type Dispatcher, util as undiciUtil } from "undici";
+import type { OriginPool } from "./h1/origin-pool.js";
+import { buildRequestHead } from "./h1/request-head.js";
+import type { ConnectionCall, UpstreamConnection } from "./h1/upstream-connection.js";
 import { mapUpstreamError } from "./map-upstream-error.js";
-import { type UpstreamBody, UpstreamBodyStream } from "./upstream-body.js";
+import { type BodyOwner, StreamedUpstreamBody, type UpstreamBody } from "./upstream-body.js";
 import { type UpstreamRequestEvent, upstreamRequestChannel } from "./upstream-channels.js";
 import type { UpstreamPools } from "./upstream-pools.js";
 
@@ -16,10 +18,10 @@ export interface UpstreamRequest {
    */
   readonly path: string;
   /**
-   * Exactly the headers to send, in order, `host` included. Wire order: `host`, then undici's `connection`,
+   * Exactly the headers to send, in order, `host` included. Wire order: `host`, `connection: keep-alive`,
    * then these in order, then `content-length` (taken from `body.contentLength`; a `content-length` here must
-   * agree). Hop-by-hop headers (`transfer-encoding`, `connection` other than keep-alive/close, `keep-alive`,
-   * `upgrade`, `expect`) are refused: strip them before calling.
+   * agree). Hop-by-hop headers (`transfer-encoding`, `connection`, `keep-alive`, `upgrade`, `expect`, `te`,
+   * `trailer`) are refused: strip them before calling. Names are tokens, values latin1 without controls.
    */
   readonly headers: ReadonlyArray<readonly [string, string]>;
   /** From `createUpstreamBody`; `null` = no body (PUT/POST without one still send `content-length: 0`). */
@@ -34,7 +36,11 @@ export interface UpstreamRequest {
 export interface ResponseHandler {
   /** Final status and headers (1xx are skipped): names lower-case, values latin1 (one char per byte), in order. */
   onHeaders(status: number, headers: ReadonlyArray<readonly [string, string]>): void;
-  /** A body chunk (the caller may keep it). Return false to pause the upstream until `resume()`. */
+  /**
+   * A body chunk: a view of the connection's read buffer, valid until `onData` returns true or, after it
+   * returned false, until the caller calls `resume()`; copy it to keep it longer. Returning false pauses the
+   * upstream after the bytes of the current socket read (at most 64 KiB more) have been delivered.
+   */
   onData(chunk: Buffer): boolean;
   onComplete(): void;
   /** Always an `S3Error` (table in map-upstream-error.ts), never a raw undici or socket error. */
@@ -49,8 +55,8 @@ export interface UpstreamCall {
 }
 
 /**
- * Sends `req` through the origin's pool with undici's `dispatch()` handler API (13–21 % less CPU than
- * `request()`, performance-facts.md) and streams the response to `handler` with backpressure.
+ * Sends `req` through the origin's pool (h1/: keep-alive HTTP/1.1 connections reading into reused buffers)
+ * and streams the response to `handler` with backpressure.
  */
 export function sendUpstream(
   pools: UpstreamPools,
@@ -59,81 +65,73 @@ export function sendUpstream(
 ): UpstreamCall {
   const call = new UpstreamCallHandler(req, handler);
   try {
-    const { pool, servername } = pools.poolFor(req.origin);
-    pool.dispatch(buildDispatchOptions(req, servername), call);
+    const body = req.body;
+    if (body !== null && !(body instanceof StreamedUpstreamBody)) {
+      throw new TypeError("UpstreamRequest.body must come from createUpstreamBody()");
+    }
+    call.head = buildRequestHead(req.method, req.path, req.headers, body === null ? -1 : body.contentLength);
+    const pool = pools.poolFor(req.origin);
+    call.pool = pool;
+    body?.bind(call);
+    if (!call.settled) pool.dispatch(call);
   } catch (err) {
-    call.onError(err);
+    call.onFailure(err, false);
   }
   call.dispatched();
   return call;
 }
 
-function buildDispatchOptions(req: UpstreamRequest, servername: string | undefined): DispatchOptions {
-  const body = req.body;
-  if (body !== null && !(body instanceof UpstreamBodyStream)) {
-    throw new TypeError("UpstreamRequest.body must come from createUpstreamBody()");
-  }
-  // undici takes a flat [name, value, …] array and writes it in order.
-  const headers: string[] = [];
-  let hasContentLength = false;
-  for (const [name, value] of req.headers) {
-    if (!hasContentLength && name.length === 14 && name.toLowerCase() === "content-length")
-      hasContentLength = true;
-    headers.push(name, value);
-  }
-  // A stream has no length of its own: without the header undici would fall back to chunked encoding.
-  if (body !== null && !hasContentLength) headers.push("content-length", String(body.contentLength));
-  const opts: DispatchOptions = { path: req.path, method: req.method, headers, body };
-  if (servername !== undefined) opts.servername = servername;
-  // undici closes the socket after every HEAD to survive servers that send a body anyway; S3 stores do not,
-  // and HEAD is frequent enough that a new TLS handshake each time would hurt.
-  if (req.method === "HEAD") opts.reset = false;
-  return opts;
-}
-
-/** `servername` is accepted by undici's Request but missing from its DispatchOptions type. */
-type DispatchOptions = Dispatcher.DispatchOptions & { servername?: string };
-
 const ABORTED_BY_CLIENT = new Error("client aborted the request");
+
+/** Requests that may be sent twice: after a reused connection turned out to be closed, nothing was done. */
+const IDEMPOTENT = new Set(["GET", "HEAD", "DELETE", "OPTIONS"]);
 
 const PENDING = 0;
 const STREAMING = 1;
 const SETTLED = 2;
 
-/**
- * undici's handler, in the callback style its Client drives natively (`onConnect`/`onHeaders`/`onData`/
- * `onComplete`/`onError`, raw header buffers in order). The newer `onResponse*` style goes through undici's
- * UnwrapHandler, which parses the headers into an object on every response: slower, and loses their order.
- */
-class UpstreamCallHandler implements UpstreamCall {
+/** One request's life: queued in the pool, on a connection, settled. */
+class UpstreamCallHandler implements UpstreamCall, ConnectionCall, BodyOwner {
   readonly #req: UpstreamRequest;
   readonly #handler: ResponseHandler;
+  readonly body: StreamedUpstreamBody | null;
+  readonly bodiless: boolean;
+  head = "";
+  pool: OriginPool | null = null;
   readonly #startMs = performance.now();
+  #conn: UpstreamConnection | null = null;
   #headersMs = -1;
   #status = 0;
   #bytesReceived = 0;
   #state = PENDING;
   #aborted = false;
+  #retried = false;
   #dispatching = true;
   #deferredError: unknown = null;
-  #undiciAbort: ((err?: Error) => void) | null = null;
-  #undiciResume: (() => void) | null = null;
 
   constructor(req: UpstreamRequest, handler: ResponseHandler) {
     this.#req = req;
     this.#handler = handler;
+    this.body = req.body instanceof StreamedUpstreamBody ? req.body : null;
+    this.bodiless = req.method === "HEAD";
+  }
+
+  get settled(): boolean {
+    return this.#state === SETTLED || this.#deferredError !== null;
   }
 
   abort(): void {
     if (this.#aborted || this.#state === SETTLED) return;
     this.#aborted = true;
-    // Destroying the body fails a queued request as soon as undici picks it up; `abort` covers a started one.
-    if (this.#req.body !== null) this.#req.body.destroy(ABORTED_BY_CLIENT);
-    this.#undiciAbort?.(ABORTED_BY_CLIENT);
+    this.#state = SETTLED;
+    if (this.#conn !== null) this.#conn.abortCall(this);
+    else this.pool?.unqueue(this);
+    this.body?.destroy(ABORTED_BY_CLIENT);
+    this.#publish("aborted", null);
   }
 
   resume(): void {
-    this.#undiciResume?.();
+    if (this.#state === STREAMING) this.#conn?.resume(this);
   }
 
   /** Ends the synchronous part of `sendUpstream`; an error raised inside it is delivered from here on. */
@@ -145,43 +143,59 @@ class UpstreamCallHandler implements UpstreamCall {
     }
   }
 
-  // ---- undici handler protocol ----
+  // ---- BodyOwner ----
 
-  onConnect(abort: (err?: Error) => void): void {
-    if (this.#aborted) abort(ABORTED_BY_CLIENT);
-    else this.#undiciAbort = abort;
+  bodyFailed(err: Error): void {
+    if (this.#state === SETTLED) return;
+    if (this.#conn !== null) this.#conn.abortCall(this);
+    else this.pool?.unqueue(this);
+    this.onFailure(err, false);
   }
 
-  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
-    if (status < 200) return true;
+  // ---- ConnectionCall ----
+
+  attached(conn: UpstreamConnection): void {
+    this.#conn = conn;
+  }
+
+  onHead(status: number, headers: Array<readonly [string, string]>): void {
     this.#status = status;
     this.#headersMs = performance.now() - this.#startMs;
     this.#state = STREAMING;
-    this.#undiciResume = resume;
-    const headers: Array<readonly [string, string]> = [];
-    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-      headers.push([undiciUtil.headerNameToString(rawHeaders[i]!), rawHeaders[i + 1]!.toString("latin1")]);
-    }
     this.#handler.onHeaders(status, headers);
-    return true;
   }
 
-  onData(chunk: Buffer): boolean {
+  onBody(chunk: Buffer): boolean {
     this.#bytesReceived += chunk.length;
-    if (this.#aborted) return false;
+    if (this.#state !== STREAMING) return false;
     return this.#handler.onData(chunk) !== false;
   }
 
   onComplete(): void {
-    if (this.#aborted) return;
+    if (this.#state === SETTLED) return;
     this.#state = SETTLED;
+    this.#conn = null;
     this.#publish("complete", null);
     this.#handler.onComplete();
   }
 
-  onError(err: unknown): void {
+  onFailure(err: unknown, retryable: boolean): void {
+    if (this.#state === SETTLED) return;
+    this.#conn = null;
+    if (
+      retryable &&
+      !this.#retried &&
+      this.body === null &&
+      IDEMPOTENT.has(this.#req.method) &&
+      this.pool !== null
+    ) {
+      // The origin closed a kept-alive connection as the request went out: nothing reached it; once more.
+      this.#retried = true;
+      this.pool.retry(this);
+      return;
+    }
     if (this.#dispatching) {
-      // undici reports synchronous failures (bad header, closed pool) from inside dispatch().
+      // Synchronous failures (invalid request, closed pool) are reported once sendUpstream has returned.
       if (this.#deferredError === null) this.#deferredError = err;
       return;
     }
@@ -191,10 +205,6 @@ class UpstreamCallHandler implements UpstreamCall {
   #fail(err: unknown): void {
     if (this.#state === SETTLED) return;
     this.#state = SETTLED;
-    if (this.#aborted) {
-      this.#publish("aborted", null);
-      return;
-    }
     const mapped = mapUpstreamError(err, this.#headersMs >= 0);
     this.#publish("error", mapped.code);
     this.#handler.onError(mapped);

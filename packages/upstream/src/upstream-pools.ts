@@ -1,22 +1,11 @@
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { S3Error } from "@osp/errors";
-import { Pool } from "undici";
+import { OriginPool } from "./h1/origin-pool.js";
 import { DEFAULT_ORIGIN_OPTIONS, type OriginOptions, resolveOriginOptions } from "./origin-options.js";
 
-/** One origin's pool and what every request to it needs; built once, on the first request. */
-export interface OriginPool {
-  readonly pool: Pool;
-  /**
-   * TLS server name pinned to the origin's host name, so requests whose `host` header differs (virtual-hosted
-   * buckets) share sockets: undici reconnects whenever a request's server name changes. `undefined` for
-   * plain HTTP and IP-literal origins.
-   */
-  readonly servername: string | undefined;
-}
-
 /**
- * One undici `Pool` per origin (`scheme://host[:port]`, exactly the string the config gives), created lazily
+ * One `OriginPool` per origin (`scheme://host[:port]`, exactly the string the config gives), created lazily
  * and kept for the life of the process. Origins come from configuration only; nothing a client sends picks one.
  */
 export class UpstreamPools {
@@ -72,13 +61,13 @@ export class UpstreamPools {
   /** Stops taking requests and resolves once every in-flight request has finished and sockets are closed. */
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.all([...this.#pools.values()].map((p) => p.pool.close()));
+    await Promise.all([...this.#pools.values()].map((p) => p.close()));
   }
 
   /** Tears every socket down now; in-flight requests fail with ServiceUnavailable (source internal). */
   async destroy(): Promise<void> {
     this.#closed = true;
-    await Promise.all([...this.#pools.values()].map((p) => p.pool.destroy()));
+    await Promise.all([...this.#pools.values()].map((p) => p.destroy()));
   }
 
   #createPool(origin: string): OriginPool {
@@ -86,20 +75,12 @@ export class UpstreamPools {
     const options = this.optionsFor(origin);
     const https = url.protocol === "https:";
     const ca = options.caFile === null ? undefined : this.#caPem.get(options.caFile);
-    const pool = new Pool(origin, {
-      connections: options.connections,
-      connectTimeout: options.connectTimeoutMs,
-      headersTimeout: options.headersTimeoutMs,
-      bodyTimeout: options.bodyTimeoutMs,
-      keepAliveTimeout: options.keepAliveTimeoutMs,
-      pipelining: 1,
-      allowH2: false,
-      strictContentLength: true,
-      // Certificate checks stay on whatever the config says; a `ca` replaces Node's roots for this origin.
-      connect: ca === undefined ? { rejectUnauthorized: true } : { rejectUnauthorized: true, ca },
-    });
     const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
-    return { pool, servername: https && isIP(host) === 0 ? host : undefined };
+    const port = url.port === "" ? (https ? 443 : 80) : Number(url.port);
+    // TLS: the server name is the origin's host, never the request's host header (virtual-hosted buckets share
+    // sockets); IP literals send none. Verification is always on; a `ca` replaces Node's roots for this origin.
+    const tls = https ? { servername: isIP(host) === 0 ? host : undefined, ca } : null;
+    return new OriginPool(origin, options, { host, port, tls });
   }
 }
 

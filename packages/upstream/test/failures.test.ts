@@ -49,7 +49,7 @@ test("maps a headers timeout to ServiceUnavailable", async (t) => {
     body: null,
   }).done;
   assert.equal(outcome.error?.code, "ServiceUnavailable");
-  assert.equal(causeCode(outcome.error), "UND_ERR_HEADERS_TIMEOUT");
+  assert.equal(causeCode(outcome.error), "OSP_HEADERS_TIMEOUT");
 });
 
 test("maps a reset before the response to ServiceUnavailable", async (t) => {
@@ -123,7 +123,7 @@ test("maps a stalled response body to InternalError", async (t) => {
     body: null,
   }).done;
   assert.equal(outcome.error?.code, "InternalError");
-  assert.equal(causeCode(outcome.error), "UND_ERR_BODY_TIMEOUT");
+  assert.equal(causeCode(outcome.error), "OSP_BODY_TIMEOUT");
 });
 
 test("destroying the body mid-upload aborts the upstream request and reports the caller's S3Error", async (t) => {
@@ -173,7 +173,7 @@ test("ending the body short of its content-length fails the call and never compl
   const outcome = await done;
   assert.equal(outcome.error?.code, "InternalError");
   assert.equal(outcome.error?.source, "internal");
-  assert.equal(causeCode(outcome.error), "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH");
+  assert.equal(causeCode(outcome.error), "OSP_INVALID_REQUEST");
   assert.equal((await seen!).complete, false);
 });
 

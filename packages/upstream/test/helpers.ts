@@ -63,7 +63,7 @@ export function send(
       hooks.onHeaders?.(call!);
     },
     onData(chunk) {
-      chunks.push(chunk);
+      chunks.push(Buffer.from(chunk)); // a view of the read buffer: copy to keep
       return hooks.onData === undefined ? true : hooks.onData(chunk, call!);
     },
     onComplete() {

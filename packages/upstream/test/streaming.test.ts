@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import type { Readable } from "node:stream";
 import { after, test } from "node:test";
 import { createUpstreamBody, UpstreamPools } from "../src/index.js";
 import { send, startServer } from "./helpers.js";
@@ -39,7 +38,6 @@ test("streams a 16 MiB PUT body to a slow server byte for byte, pausing the prod
   });
 
   const clientHash = createHash("sha256");
-  let maxBufferedBytes = 0;
   let pauses = 0;
   let written = 0;
   await new Promise<void>((resolve) => {
@@ -49,7 +47,6 @@ test("streams a 16 MiB PUT body to a slow server byte for byte, pausing the prod
         clientHash.update(chunk);
         written += chunk.length;
         const more = body.write(chunk);
-        maxBufferedBytes = Math.max(maxBufferedBytes, (body as unknown as Readable).readableLength);
         if (!more) {
           pauses += 1;
           return; // resumed by onDrain
@@ -63,14 +60,13 @@ test("streams a 16 MiB PUT body to a slow server byte for byte, pausing the prod
   });
   const outcome = await done;
 
-  t.diagnostic(`pauses ${pauses}, body buffer peak ${maxBufferedBytes} B, producer ahead ${maxAheadBytes} B`);
+  t.diagnostic(`pauses ${pauses}, producer ahead ${maxAheadBytes} B`);
   assert.equal(outcome.error, null);
   assert.equal(outcome.status, 200);
   assert.equal(received, SIZE);
   assert.equal(serverHash.digest("hex"), clientHash.digest("hex"));
-  assert.ok(pauses > 10, `the producer was paused (${pauses} times)`);
-  // Memory in this process: never more than the high-water mark plus one chunk queued in the body.
-  assert.ok(maxBufferedBytes <= 2 * CHUNK, `body buffer peaked at ${maxBufferedBytes} bytes`);
+  // The body writes straight into the socket, so it pauses whenever the socket's buffer is full.
+  assert.ok(pauses >= 4, `the producer was paused (${pauses} times)`);
   // In flight between producer and store: the body buffer plus the kernel's socket buffers (~5 MB on loopback
   // here; autotuning can reach ~10 MB), never the whole object.
   assert.ok(maxAheadBytes < (SIZE * 3) / 4, `producer ran ${maxAheadBytes} bytes ahead of the store`);
