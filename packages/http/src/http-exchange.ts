@@ -1,3 +1,4 @@
+import { copyBodyChunk } from "./body-copies.js";
 import { httpCallbackErrorChannel } from "./http-channels.js";
 import type { RequestBody } from "./request-body.js";
 import {
@@ -296,7 +297,7 @@ export class HttpExchange implements RequestBody, ResponseWriter {
     const length = data.byteLength;
     if (length === 0 && !isLast) return;
     // uWS detaches the ArrayBuffer when this callback returns: copy.
-    const chunk = length === 0 ? EMPTY : copyBytes(data, length);
+    const chunk = length === 0 ? EMPTY : copyBodyChunk(data, length);
     if (this.dataCallback !== null && !this.paused && this.queued === null) {
       this.deliver(chunk, isLast);
       return;
@@ -546,10 +547,4 @@ export class HttpExchange implements RequestBody, ResponseWriter {
     this.closeAfter = true;
     this.end();
   }
-}
-
-function copyBytes(data: ArrayBuffer, length: number): Buffer {
-  const copy = Buffer.allocUnsafe(length);
-  copy.set(new Uint8Array(data));
-  return copy;
 }

@@ -79,7 +79,11 @@ export async function runPrimary(configFile: string, options: PrimaryOptions): P
   let draining = false;
   let readyLogged = false;
 
-  cluster.setupPrimary({ exec: fileURLToPath(new URL("./worker-main.js", import.meta.url)) });
+  cluster.setupPrimary({
+    exec: fileURLToPath(new URL("./worker-main.js", import.meta.url)),
+    // `gc` lets the HTTP front collect request-body copies it has sent on (packages/http/src/body-copies.ts).
+    execArgv: [...process.execArgv, "--expose-gc"],
+  });
   const pool = new WorkerPool(
     {
       log,
