@@ -240,3 +240,52 @@ test("refuses header values with CR or LF before anything is written", async (t)
   }
   assert.equal(origin.requests(), 0);
 });
+
+test("queues requests beyond the connection limit and serves them all on that many sockets", async (t) => {
+  const limited = new UpstreamPools({ connections: 2 });
+  t.after(() => limited.close());
+  const srv = await startServer((_req, res) => {
+    setTimeout(() => res.end("x"), 5);
+  });
+  t.after(() => srv.close());
+  const outcomes = await Promise.all(
+    Array.from(
+      { length: 10 },
+      (_, i) =>
+        send(limited, { origin: srv.origin, method: "GET", path: `/b/${i}`, headers: [host], body: null })
+          .done,
+    ),
+  );
+  for (const outcome of outcomes) assert.equal(outcome.status, 200);
+  assert.equal(srv.connections(), 2);
+});
+
+test("closes a connection that stayed idle past the keep-alive timeout", async (t) => {
+  const short = new UpstreamPools({ keepAliveTimeoutMs: 100 });
+  t.after(() => short.close());
+  let closed = 0;
+  const srv = await startServer((_req, res) => res.end("x"));
+  srv.server.on("connection", (socket) => socket.on("close", () => closed++));
+  t.after(() => srv.close());
+  const get = () =>
+    send(short, { origin: srv.origin, method: "GET", path: "/b/k", headers: [host], body: null }).done;
+  assert.equal((await get()).status, 200);
+  await waitFor(() => closed === 1, 2000);
+  assert.equal((await get()).status, 200);
+  assert.equal(srv.connections(), 2);
+});
+
+test("destroy() fails requests in flight and queued with ServiceUnavailable from the gateway", async (t) => {
+  const doomed = new UpstreamPools({ connections: 1 });
+  const srv = await startServer(() => {}); // never answers
+  t.after(() => srv.close());
+  const req = { origin: srv.origin, method: "GET", path: "/b/k", headers: [host], body: null };
+  const inFlight = send(doomed, req).done;
+  const queued = send(doomed, req).done;
+  await waitFor(() => srv.connections() === 1);
+  await doomed.destroy();
+  for (const outcome of [await inFlight, await queued]) {
+    assert.equal(outcome.error?.code, "ServiceUnavailable");
+    assert.equal(outcome.error?.source, "internal");
+  }
+});
