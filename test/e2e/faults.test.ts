@@ -11,7 +11,7 @@ import { connect } from "node:net";
 import { after, before, describe, type TestContext, test } from "node:test";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { compileConfig } from "@osp/config";
-import { startWorker, type Worker } from "@osp/gateway";
+import { type GatewayRequestEvent, gatewayRequestChannel, startWorker, type Worker } from "@osp/gateway";
 import { createLogger } from "@osp/log";
 import { closeServer, freePort, listenOnLoopback, radosgwAvailable } from "@osp/testkit";
 import { ALICE, rejectsWith, type Stack, sdkClient, signAsAlice, startStack } from "./harness.js";
@@ -27,7 +27,7 @@ async function partialPut(
   path: string,
   contentLength: number,
   sent: number,
-): Promise<{ socket: ReturnType<typeof connect>; response: Promise<string> }> {
+): Promise<{ socket: ReturnType<typeof connect>; response: Promise<string>; received: () => string }> {
   const headers = signAsAlice(
     endpoint,
     "PUT",
@@ -52,7 +52,18 @@ async function partialPut(
   });
   socket.write(head);
   await new Promise<void>((resolve) => socket.write(Buffer.alloc(sent, "z"), () => resolve()));
-  return { socket, response };
+  return { socket, response, received: () => received };
+}
+
+/** Collects the gateway's PutObject request events (what its metrics and access log are built from). */
+function watchPuts(): { events: GatewayRequestEvent[]; stop: () => void } {
+  const events: GatewayRequestEvent[] = [];
+  const listener = (message: unknown) => {
+    const event = message as GatewayRequestEvent;
+    if (event.operation === "PutObject") events.push(event);
+  };
+  gatewayRequestChannel.subscribe(listener);
+  return { events, stop: () => gatewayRequestChannel.unsubscribe(listener) };
 }
 
 /**
@@ -197,12 +208,19 @@ for (const upstream of ["s3rver", "radosgw"] as const) {
 
     test("a client that disconnects half-way through an 8 MiB upload leaves nothing stored", async () => {
       const total = 8 * 1024 * 1024;
+      const puts = watchPuts();
       const { socket } = await partialPut(stack.endpoint, "/data/aborted-upload", total, total / 2);
       await sleep(100); // let the first half travel on towards the upstream
       socket.destroy();
       await settled(stack.worker);
+      puts.stop();
       await sleep(200);
       await assertNothingStored(stack, upstream, "aborted-upload", total);
+      // Recorded as the client's doing (no status sent), not as a gateway error.
+      assert.deepEqual(
+        puts.events.map((e) => [e.status, e.errorCode]),
+        [[0, "ClientAborted"]],
+      );
 
       // The gateway still serves, and the same key can be written in full.
       const client = stack.client();
@@ -236,6 +254,45 @@ for (const upstream of ["s3rver", "radosgw"] as const) {
     });
   });
 }
+
+describe("a client whose upload stalls", () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ extraYaml: "limits: { idleTimeout: 300ms }" });
+  });
+  after(async () => {
+    await stack.close();
+  });
+
+  test("gets one 400 RequestTimeout once the body is idle too long, and nothing is stored", async () => {
+    const total = 1024 * 1024;
+    const puts = watchPuts();
+    const { socket, response, received } = await partialPut(
+      stack.endpoint,
+      "/data/stalled-upload",
+      total,
+      total / 2,
+    );
+    const until = Date.now() + 3_000;
+    while (!received().includes("</Error>") && Date.now() < until) await sleep(20);
+    await sleep(100); // anything written after the first answer arrives too
+    socket.destroy();
+    const answer = await response;
+    await settled(stack.worker);
+    puts.stop();
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.match(answer, /<Code>RequestTimeout<\/Code>/);
+    assert.equal(answer.match(/HTTP\/1\.1 /g)?.length, 1, `more than one response: ${answer}`);
+    assert.equal(puts.events.length, 1);
+    const event = puts.events[0]!;
+    assert.equal(event.status, 400);
+    assert.equal(event.errorCode, "RequestTimeout");
+    const body = answer.slice(answer.indexOf("\r\n\r\n") + 4);
+    assert.equal(event.bytesOut, Buffer.byteLength(body), "bytes sent to the client, counted once");
+    await sleep(200);
+    await assertNothingStored(stack, "s3rver", "stalled-upload", total);
+  });
+});
 
 describe("an upstream that resets mid-response", () => {
   const DECLARED = 100_000;

@@ -275,8 +275,6 @@ export class Exchange {
         }
       } catch (err) {
         // A failed verdict: tear the upstream request down before it completes, so nothing is stored.
-        upstream.destroy(err instanceof Error ? err : new Error(String(err)));
-        this.upstreamCall?.abort();
         this.fail(err);
       }
     });
@@ -288,11 +286,7 @@ export class Exchange {
    * chunk signature) tears the upstream down at once.
    */
   private streamPooledBody(verifier: PooledBodyVerifier, upstream: UpstreamBody): void {
-    const failed = (err: unknown): void => {
-      upstream.destroy(err instanceof Error ? err : new Error(String(err)));
-      this.upstreamCall?.abort();
-      this.fail(err);
-    };
+    const failed = (err: unknown): void => this.fail(err);
     const emit = (data: Buffer): void => {
       if (!upstream.write(data)) {
         this.body.pause();
@@ -408,8 +402,7 @@ export class Exchange {
   }
 
   private onClientAbort(): void {
-    this.upstreamBody?.destroy(new Error("client aborted"));
-    this.upstreamCall?.abort();
+    this.abortUpstream();
     if (!this.finished) {
       this.errorCode ??= "ClientAborted";
       this.done();
@@ -426,8 +419,7 @@ export class Exchange {
     if (!(err instanceof S3Error)) this.core.log.error({ err, requestId: this.id }, "internal error");
     this.errorCode = error.code;
     if (this.phase === "authenticate" || this.phase === "authorize") this.refusedBy = this.phase;
-    this.upstreamBody?.destroy(error);
-    this.upstreamCall?.abort();
+    this.abortUpstream();
     if (this.responseStarted) {
       if (!this.res.aborted) this.res.destroy();
       this.done();
@@ -438,6 +430,15 @@ export class Exchange {
     const resource = this.req.rawPath;
     const body = this.req.method === "HEAD" ? null : this.core.renderError(error, this.id, resource);
     this.respond(error.status, headers, body);
+  }
+
+  /**
+   * Tears the upstream request down before it completes, so an upload stores nothing. The call goes first: once
+   * aborted its handler hears nothing more, so the body's destruction does not come back as an upstream error.
+   */
+  private abortUpstream(): void {
+    this.upstreamCall?.abort();
+    this.upstreamBody?.destroy(new Error("request abandoned"));
   }
 
   private respond(status: number, headers: Array<[string, string]>, body: string | null): void {

@@ -7,10 +7,13 @@ import { S3Error } from "@osp/errors";
  *
  * | what happened                                              | before headers           | after headers  |
  * |------------------------------------------------------------|--------------------------|----------------|
- * | refused, unreachable, DNS failure, connect timeout, TLS    | ServiceUnavailable 503   | (cannot occur) |
- * | headers timeout                                            | ServiceUnavailable 503   | (cannot occur) |
+ * | refused, unreachable, DNS failure, connect timeout, TLS    | ServiceUnavailable 503   | InternalError 500 |
+ * | headers timeout, origin stopped reading the request body   | ServiceUnavailable 503   | (cannot occur) |
  * | reset, closed socket, EPIPE, EOF before the response's end | ServiceUnavailable 503   | InternalError 500 |
  * | body timeout                                               | InternalError 500        | InternalError 500 |
+ *
+ * After the headers, any lost connection (a TLS alert, a TCP timeout, a reset) is an InternalError: the client
+ * already has a status line, and the gateway closes its connection rather than end a truncated body.
  * | unparsable response, headers too large                     | InternalError 500        | InternalError 500 |
  * | pool closed or destroyed (shutdown)                        | ServiceUnavailable 503, source internal    |
  * | invalid request (header, path, length mismatch)            | InternalError 500, source internal         |
@@ -19,16 +22,18 @@ import { S3Error } from "@osp/errors";
 export function mapUpstreamError(err: unknown, headersReceived: boolean): S3Error {
   if (err instanceof S3Error) return err;
   const code = errorCode(err);
+  const lost = UNREACHABLE.has(code) || isTlsFailure(code) || CONNECTION_LOST.has(code);
+  if (lost && headersReceived) {
+    return upstream("InternalError", "The upstream object store closed the connection mid-response.", err);
+  }
   if (UNREACHABLE.has(code) || isTlsFailure(code)) {
     return upstream("ServiceUnavailable", "The upstream object store could not be reached.", err);
   }
-  if (code === "OSP_HEADERS_TIMEOUT") {
+  if (code === "OSP_HEADERS_TIMEOUT" || code === "OSP_SEND_TIMEOUT") {
     return upstream("ServiceUnavailable", "The upstream object store did not answer in time.", err);
   }
   if (CONNECTION_LOST.has(code)) {
-    return headersReceived
-      ? upstream("InternalError", "The upstream object store closed the connection mid-response.", err)
-      : upstream("ServiceUnavailable", "The upstream object store closed the connection.", err);
+    return upstream("ServiceUnavailable", "The upstream object store closed the connection.", err);
   }
   if (code === "OSP_BODY_TIMEOUT") {
     return upstream("InternalError", "The upstream object store stopped sending the response.", err);

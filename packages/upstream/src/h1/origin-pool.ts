@@ -37,6 +37,7 @@ export class OriginPool implements ConnectionOwner {
   #sweeper: NodeJS.Timeout | null = null;
   readonly #sweepEveryMs: number;
   #closing = false;
+  #closed: Promise<void> | null = null;
   #whenClosed: (() => void) | null = null;
 
   constructor(origin: string, options: OriginOptions, target: ConnectTarget) {
@@ -59,7 +60,15 @@ export class OriginPool implements ConnectionOwner {
   /** Starts `call` on an idle connection, a new one, or queues it. Throws `PoolClosedError` once closing. */
   dispatch(call: ConnectionCall): void {
     if (this.#closing) throw new PoolClosedError();
-    const idle = this.#idle.pop();
+    let idle = this.#idle.pop();
+    if (idle !== undefined) {
+      // One past its keep-alive deadline may be closed by the origin any moment: never hand it out.
+      const now = Date.now();
+      while (idle?.idleExpired(now)) {
+        idle.close();
+        idle = this.#idle.pop();
+      }
+    }
     if (idle !== undefined) {
       idle.start(call);
       return;
@@ -111,18 +120,24 @@ export class OriginPool implements ConnectionOwner {
         clearInterval(this.#sweeper);
         this.#sweeper = null;
       }
-      if (this.#closing) this.#whenClosed?.();
+      // The connection's call hears of its failure after this, and may go out again on a new one (retry).
+      if (this.#closing) queueMicrotask(() => this.#settleClose());
     }
   }
 
-  /** Stops taking requests; resolves once every started or queued request has finished and sockets closed. */
+  /**
+   * Stops taking requests; resolves once every started or queued request has finished and sockets closed.
+   * Every call (and `destroy()`) returns the same promise.
+   */
   close(): Promise<void> {
+    if (this.#closed !== null) return this.#closed;
     this.#closing = true;
-    for (const conn of [...this.#idle]) conn.close();
-    if (this.#all.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
+    this.#closed = new Promise((resolve) => {
       this.#whenClosed = resolve;
     });
+    for (const conn of [...this.#idle]) conn.close();
+    this.#settleClose();
+    return this.#closed;
   }
 
   /** Closes every socket now; started and queued requests fail (ServiceUnavailable, source internal). */
@@ -134,6 +149,12 @@ export class OriginPool implements ConnectionOwner {
     for (const call of queued) call.onFailure(err, false);
     for (const conn of [...this.#all]) conn.destroyWith(err);
     return closed;
+  }
+
+  #settleClose(): void {
+    if (this.#all.size > 0 || this.#queue.length > 0) return;
+    this.#whenClosed?.();
+    this.#whenClosed = null;
   }
 
   #open(): UpstreamConnection {

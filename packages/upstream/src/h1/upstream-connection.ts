@@ -10,8 +10,13 @@ import { ResponseParser, type ResponseSink } from "./response-parser.js";
  * socket's 'data' events: streaming a large object then allocates nothing per chunk, so the process's memory
  * stays flat instead of growing until V8 happens to collect the dropped chunks (bench/upstream-client measures
  * both). Body slices handed to the call are views into that buffer: valid until the call returns from
- * `onBody`, or, when it asked to pause, until it resumes; a response that completes while paused leaves its
- * buffer to the call and the connection takes a new one.
+ * `onBody`, or, when it asked to pause, until it resumes. A pause lends the buffer to the call: the connection
+ * reads into a second one meanwhile and takes the first back on resume (a response that completes while paused
+ * leaves its buffer to the call for good).
+ *
+ * Returning false from `onread` stops a TCP socket's reads at once, but a TLS socket still delivers the rest of
+ * the batch of records it has decrypted: those bytes are copied to a backlog and parsed on resume, so a paused
+ * call hears nothing until it resumes, on either kind of socket.
  */
 
 /** What the connection drives: implemented by the call in send-upstream.ts. */
@@ -54,7 +59,10 @@ export interface ConnectTarget {
 export class UpstreamTimeoutError extends Error {
   readonly code: string;
 
-  constructor(code: "OSP_CONNECT_TIMEOUT" | "OSP_HEADERS_TIMEOUT" | "OSP_BODY_TIMEOUT", message: string) {
+  constructor(
+    code: "OSP_CONNECT_TIMEOUT" | "OSP_HEADERS_TIMEOUT" | "OSP_BODY_TIMEOUT" | "OSP_SEND_TIMEOUT",
+    message: string,
+  ) {
     super(message);
     this.name = "UpstreamTimeoutError";
     this.code = code;
@@ -82,6 +90,8 @@ const CONNECTING = 1;
 const AWAITING_HEAD = 2;
 const READING_BODY = 3;
 const IDLE = 4;
+/** The request body's bytes wait in a full socket buffer for the origin to read them. */
+const SENDING = 5;
 
 /** Codes after which a request on a reused connection may be sent again on a fresh one. */
 const STALE_CONNECTION_CODES = new Set([
@@ -95,7 +105,17 @@ export class UpstreamConnection implements ResponseSink, BodySink {
   readonly #owner: ConnectionOwner;
   readonly #socket: net.Socket;
   readonly #parser: ResponseParser;
-  #readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  /** Where the next socket read lands (what `onread.buffer()` returns after each read). */
+  #readBuffer: Buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  /** The buffer a paused call holds views of; back to `#spareBuffer` on resume. */
+  #lentBuffer: Buffer | null = null;
+  #spareBuffer: Buffer | null = null;
+  /** Copies of what a TLS socket delivered after reading was stopped, parsed on resume. */
+  #backlog: Buffer[] = [];
+  /** The socket ended while the backlog still held bytes: handled once they are parsed. */
+  #endPending = false;
+  /** The call returned false from `onBody` during the current read: it keeps views of the read's buffer. */
+  #viewsHeld = false;
   #connected = false;
   #closed = false;
   #call: ConnectionCall | null = null;
@@ -114,7 +134,10 @@ export class UpstreamConnection implements ResponseSink, BodySink {
   constructor(owner: ConnectionOwner, target: ConnectTarget) {
     this.#owner = owner;
     this.#parser = new ResponseParser(this, MAX_HEAD_BYTES);
-    const onread = { buffer: () => this.#readBuffer, callback: (n: number) => this.#onRead(n) };
+    const onread = {
+      buffer: () => this.#readBuffer,
+      callback: (n: number, buf: Buffer) => this.#onRead(n, buf),
+    };
     if (target.tls === null) {
       this.#socket = net.connect({ host: target.host, port: target.port, onread, noDelay: true });
       this.#socket.once("connect", () => this.#onConnect());
@@ -142,7 +165,7 @@ export class UpstreamConnection implements ResponseSink, BodySink {
     this.#socket.on("error", (err) => this.#fail(err));
     this.#socket.on("end", () => this.#onEnd());
     this.#socket.on("close", () => this.#destroy());
-    this.#socket.on("drain", () => this.#call?.body?.flush());
+    this.#socket.on("drain", () => this.#onDrain());
   }
 
   /** Sends `call`'s request: now, or once connected. */
@@ -152,8 +175,10 @@ export class UpstreamConnection implements ResponseSink, BodySink {
     this.#responseBytes = 0;
     this.#completed = false;
     this.#pauseRequested = false;
+    this.#lentBuffer = null;
     this.#parser.expect(call.bodiless);
     call.attached(this);
+    this.#resumeReading(); // a previous response may have completed while its reads were stopped
     if (this.#connected) this.#writeRequest(call);
     else this.#setDeadline(CONNECTING, this.#owner.connectTimeoutMs);
   }
@@ -171,15 +196,30 @@ export class UpstreamConnection implements ResponseSink, BodySink {
     this.#destroy();
   }
 
-  /** Lets a paused response flow again. */
+  /** Lets a paused response flow again: first what the backlog holds, then the socket. */
   resume(call: ConnectionCall): void {
     if (this.#call !== call || !this.#pauseRequested) return;
     this.#pauseRequested = false;
-    this.#setDeadline(READING_BODY, this.#owner.bodyTimeoutMs);
-    if (this.#readStopped) {
-      this.#readStopped = false;
-      this.#socket.resume();
+    if (this.#lentBuffer !== null) {
+      this.#spareBuffer = this.#lentBuffer;
+      this.#lentBuffer = null;
     }
+    this.#setDeadline(READING_BODY, this.#owner.bodyTimeoutMs);
+    while (this.#backlog.length > 0) {
+      const bytes = this.#backlog.shift()!;
+      this.#ingest(bytes, bytes.length);
+      if (this.#closed) return;
+      if (this.#pauseRequested) {
+        this.#viewsHeld = false; // backlog copies are the call's to keep: nothing to lend
+        return;
+      }
+    }
+    if (this.#endPending) {
+      this.#endPending = false;
+      this.#onEnd();
+      return;
+    }
+    this.#resumeReading();
   }
 
   /** Closes an idle connection, or lets a busy one finish first. */
@@ -201,6 +241,11 @@ export class UpstreamConnection implements ResponseSink, BodySink {
       case AWAITING_HEAD:
         this.#fail(new UpstreamTimeoutError("OSP_HEADERS_TIMEOUT", "no response head in time"));
         return;
+      case SENDING:
+        this.#fail(
+          new UpstreamTimeoutError("OSP_SEND_TIMEOUT", "the origin stopped reading the request body"),
+        );
+        return;
       default:
         this.#fail(new UpstreamTimeoutError("OSP_BODY_TIMEOUT", "response body stalled"));
     }
@@ -211,10 +256,19 @@ export class UpstreamConnection implements ResponseSink, BodySink {
     this.#setDeadline(IDLE, idleMs);
   }
 
+  /** An idle connection whose keep-alive deadline has passed (the sweeper has not closed it yet). */
+  idleExpired(nowMs: number): boolean {
+    return this.#deadlineKind === IDLE && nowMs >= this.#deadline;
+  }
+
   // ---- BodySink ----
 
   writeBody(chunk: Buffer): boolean {
-    return this.#socket.write(chunk);
+    if (this.#socket.write(chunk)) return true;
+    // The origin must take the bytes within the body timeout (an origin that stopped reading would otherwise
+    // hold the request forever: no response deadline runs while the body is still going out).
+    if (this.#deadlineKind === NO_DEADLINE) this.#setDeadline(SENDING, this.#owner.bodyTimeoutMs);
+    return false;
   }
 
   endBody(): void {
@@ -233,7 +287,10 @@ export class UpstreamConnection implements ResponseSink, BodySink {
 
   onBody(chunk: Buffer): void {
     const call = this.#call;
-    if (call !== null && !call.onBody(chunk)) this.#pauseRequested = true;
+    if (call !== null && !call.onBody(chunk)) {
+      this.#pauseRequested = true;
+      this.#viewsHeld = true;
+    }
   }
 
   onComplete(keepAlive: boolean): void {
@@ -249,11 +306,9 @@ export class UpstreamConnection implements ResponseSink, BodySink {
       this.#reusable = false;
       call.body.discard();
     }
-    if (this.#pauseRequested) {
-      // The call still holds views of this buffer until it has written them out: leave it the buffer.
-      this.#pauseRequested = false;
-      this.#readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-    }
+    // A paused call may still hold views of its buffer until it has written them out: the buffer stays its own.
+    this.#pauseRequested = false;
+    this.#lentBuffer = null;
     call.onComplete();
   }
 
@@ -284,7 +339,33 @@ export class UpstreamConnection implements ResponseSink, BodySink {
     socket.uncork();
   }
 
-  #onRead(n: number): boolean {
+  #onDrain(): void {
+    if (this.#deadlineKind === SENDING) this.#deadlineKind = NO_DEADLINE;
+    this.#call?.body?.flush();
+  }
+
+  #onRead(n: number, buf: Buffer): boolean {
+    if (this.#readStopped || this.#backlog.length > 0) {
+      // A TLS socket delivering the rest of a decrypted batch after reads were stopped: keep it for resume().
+      this.#backlog.push(Buffer.from(buf.subarray(0, n)));
+      return false;
+    }
+    this.#viewsHeld = false;
+    const more = this.#ingest(buf, n);
+    if (this.#viewsHeld) {
+      // The call keeps views of `buf` past this read (paused, or completed while paused): read into another.
+      this.#viewsHeld = false;
+      if (this.#readBuffer === buf) {
+        this.#readBuffer = this.#spareBuffer ?? Buffer.allocUnsafe(READ_BUFFER_BYTES);
+        this.#spareBuffer = null;
+      }
+      if (this.#pauseRequested) this.#lentBuffer = buf;
+    }
+    return more;
+  }
+
+  /** Parses `n` bytes of `buf`; false when the socket should stop reading (paused, or closed). */
+  #ingest(buf: Buffer, n: number): boolean {
     const call = this.#call;
     if (call === null) {
       // Bytes nobody asked for (after a complete response, or on an idle socket): the stream is out of step.
@@ -295,14 +376,14 @@ export class UpstreamConnection implements ResponseSink, BodySink {
     if (this.#deadlineKind === READING_BODY) this.#deadline = Date.now() + this.#owner.bodyTimeoutMs;
     let parsed: number;
     try {
-      parsed = this.#parser.execute(this.#readBuffer, 0, n);
+      parsed = this.#parser.execute(buf, 0, n);
     } catch (err) {
       this.#fail(err);
       return false;
     }
     if (this.#completed) {
       this.#completed = false;
-      if (parsed < n || !this.#reusable || this.#closed) {
+      if (parsed < n || this.#backlog.length > 0 || !this.#reusable || this.#closed) {
         this.#destroy();
         return false;
       }
@@ -318,6 +399,10 @@ export class UpstreamConnection implements ResponseSink, BodySink {
   }
 
   #onEnd(): void {
+    if (this.#backlog.length > 0) {
+      this.#endPending = true; // the backlog's bytes come first
+      return;
+    }
     const call = this.#call;
     if (call === null) {
       this.#destroy();
@@ -356,6 +441,12 @@ export class UpstreamConnection implements ResponseSink, BodySink {
     // A socket that closed by itself under a request: fail it (#fail clears #call before destroying).
     const retryable = this.#requests > 1 && this.#responseBytes === 0;
     call?.onFailure(new UpstreamClosedError("OSP_SOCKET_CLOSED", "connection closed"), retryable);
+  }
+
+  #resumeReading(): void {
+    if (!this.#readStopped) return;
+    this.#readStopped = false;
+    this.#socket.resume();
   }
 
   #setDeadline(kind: number, ms: number): void {
