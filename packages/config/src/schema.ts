@@ -69,6 +69,7 @@ const endpoint = z.strictObject({
       connections: z.number().int().min(1).max(4096).default(128),
       connectTimeout: duration.default(5_000),
       headersTimeout: duration.default(30_000),
+      /** Longest silence in a response body, and longest wait for the store to take a request body's bytes. */
       bodyTimeout: duration.default(30_000),
       keepAliveTimeout: duration.default(4_000),
     })
