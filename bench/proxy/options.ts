@@ -25,6 +25,8 @@ export interface Options {
   readonly coldWarmupKeys: number;
   /** Where osp finds the cold-path principals: its identity hook, or its config's credentials. */
   readonly coldSource: "hook" | "config";
+  /** osp's `verify.mode`: inline, pool (signature and payload checks on worker threads) or auto (osp decides). */
+  readonly verifyMode: "inline" | "pool" | "auto";
   /** Where the results file goes; null: none (`--quick` without `--out`). */
   readonly outDir: string | null;
   /** Rebuild bench/RESULTS.md from the results files after writing. */
@@ -43,6 +45,7 @@ export const USAGE = `usage: node bench/dist/proxy/run.js [options]
   --mem-mib M           size of the memory transfers (default 1024)
   --cold-keys N         fresh access keys per cold-path round (default 50000)
   --cold-source S       hook (default: osp's identity.hook) or config (keys listed in credentials)
+  --verify-mode M       osp's verify.mode: auto (default: osp decides from the cores), inline or pool
   --out DIR             results directory (default bench/results)
   --no-report           do not rebuild bench/RESULTS.md`;
 
@@ -62,6 +65,7 @@ export function parseOptions(args: readonly string[]): Options {
     "--mem-mib",
     "--cold-keys",
     "--cold-source",
+    "--verify-mode",
     "--out",
   ]);
   for (let i = 0; i < args.length; i++) {
@@ -115,6 +119,7 @@ export function parseOptions(args: readonly string[]): Options {
     coldKeysPerRound: count("--cold-keys", quick ? 5000 : 50_000),
     coldWarmupKeys: quick ? 500 : 2000,
     coldSource: coldSource(value("--cold-source")),
+    verifyMode: verifyMode(value("--verify-mode")),
     outDir: value("--out") ?? (quick ? null : join(repoRoot, "bench", "results")),
     report: !args.includes("--no-report") && !quick,
   };
@@ -123,6 +128,11 @@ export function parseOptions(args: readonly string[]): Options {
 function coldSource(v: string | null): "hook" | "config" {
   if (v === null || v === "hook" || v === "config") return v ?? "hook";
   throw new UsageError(`--cold-source wants hook or config, got ${v}`);
+}
+
+function verifyMode(v: string | null): "inline" | "pool" | "auto" {
+  if (v === null || v === "inline" || v === "pool" || v === "auto") return v ?? "auto";
+  throw new UsageError(`--verify-mode wants inline, pool or auto, got ${v}`);
 }
 
 /** A mistake on the command line: printed with the usage, exit code 2. */

@@ -30,6 +30,7 @@ export interface OspOptions {
   readonly cold: { readonly source: "hook" } | { readonly source: "config"; readonly keys: number } | null;
   /** Upstream connections per worker: at least the client connections (performance-facts.md). */
   readonly poolConnections: number;
+  readonly verifyMode: "inline" | "pool" | "auto";
 }
 
 /**
@@ -63,6 +64,7 @@ export function ospConfig(o: OspOptions): string {
     workers: o.workers,
     admin: { host: HOST, port: o.adminPort },
     logging: { level: "warn", accessLog: false },
+    verify: { mode: o.verifyMode },
     ...(o.cold?.source === "hook" ? { identity: { hook } } : {}),
     endpoints,
     buckets,

@@ -77,7 +77,8 @@ export interface ScenarioResult {
 }
 
 export interface MemoryRow {
-  readonly direction: "down" | "up";
+  /** `up-chunked`: aws-chunked with a CRC32 trailer (absent in files written before it was measured). */
+  readonly direction: "down" | "up" | "up-chunked";
   readonly bytes: number;
   readonly seconds: number;
   readonly mbps: number;
@@ -131,6 +132,8 @@ export interface SuiteResult {
     readonly originWorkers: number;
     readonly coldKeysPerRound: number;
     readonly coldSource: "hook" | "config";
+    /** Absent in files written before the option existed (osp's default then: auto). */
+    readonly verifyMode?: "inline" | "pool" | "auto";
   };
   readonly scenarios: readonly ScenarioResult[];
   readonly memory: MemoryResult | null;

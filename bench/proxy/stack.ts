@@ -129,8 +129,9 @@ export async function startGateways(
         : o.coldSource === "hook"
           ? { source: "hook" }
           : { source: "config", keys: o.coldWarmupKeys + o.rounds * o.coldKeysPerRound },
-      // Per worker, as undici pools are: enough for every client connection landing on one worker.
+      // Per worker, as upstream pools are: enough for every client connection landing on one worker.
       poolConnections: Math.max(32, connections),
+      verifyMode: o.verifyMode,
     },
     fail,
   );

@@ -68,7 +68,7 @@ export function formatTable(r: SuiteResult): string {
     lines.push("", `osp memory (target < ${m.targetMiB} MiB), RSS idle ${num(m.idleRssMiB)} MiB:`);
     for (const row of m.rows)
       lines.push(
-        `  ${row.direction.padEnd(5)} ${String(row.bytes).padStart(11)} B  ${num(row.mbps).padStart(6)} MB/s  ` +
+        `  ${row.direction.padEnd(10)} ${String(row.bytes).padStart(11)} B  ${num(row.mbps).padStart(6)} MB/s  ` +
           `peak RSS ${num(row.peakRssMiB)} MiB (VmHWM${row.hwmReset ? ", reset before" : ", since start"}; sampled ${num(row.peakSampledMiB)} MiB)`,
       );
   }
