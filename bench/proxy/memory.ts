@@ -4,12 +4,14 @@
  * in the bench process that generates and discards bytes, so no disk is involved. It runs first, on a fresh
  * osp, so the peak is the streaming's; VmHWM is reset before each transfer where /proc permits it.
  */
+import { createHash } from "node:crypto";
 import { createServer, request, type Server } from "node:http";
 import { crc32 } from "node:zlib";
+import { chunkStringToSign, deriveSigningKey, signStringToSign } from "@osp/sigv4";
 import { HOST } from "./children.js";
 import { CLIENT } from "./osp-process.js";
 import { memStatus, processTree, resetPeakRss } from "./proc-stats.js";
-import { EMPTY_SHA256, signedHeaders } from "./requests.js";
+import { EMPTY_SHA256, REGION, signedHeaders } from "./requests.js";
 import type { MemoryRow } from "./results.js";
 
 /**
@@ -17,45 +19,72 @@ import type { MemoryRow } from "./results.js";
  * digits (≥ 1 000 000 000), although MAX_OBJECT_BYTES is 5 GiB; so the upload stays just below.
  */
 const MAX_UP_BYTES = 999_999_999;
-/** The aws-chunked upload's decoded size: its framing (about 9 bytes per MiB and the trailer) fits below 1e9. */
-const MAX_CHUNKED_UP_BYTES = 999_000_000;
+/** The aws-chunked uploads' decoded size: their framing (≤ 90 bytes per 64 KiB chunk) fits below 1e9 bytes. */
+const MAX_CHUNKED_UP_BYTES = 998_000_000;
 const CHUNK = Buffer.alloc(2 ** 20, 0x61);
 
-/** The three transfers: a GET, a PUT with an unsigned payload, and the aws-chunked PUT of 2025's SDKs. */
-export type MemoryDirection = "down" | "up" | "up-chunked";
+/**
+ * The transfers: a GET, a PUT with an unsigned payload, and two aws-chunked PUTs: the 2025 SDKs' default framing
+ * (STREAMING-UNSIGNED-PAYLOAD-TRAILER, a CRC32 trailer checked on the event loop) and every 64 KiB chunk signed
+ * (STREAMING-AWS4-HMAC-SHA256-PAYLOAD: SHA-256 of every byte, on a verify-pool thread with `verify.mode: pool`).
+ */
+export type MemoryDirection = "down" | "up" | "up-chunked" | "up-signed";
+
+/** The chain of chunk signatures starting at the request's own (the seed). */
+interface ChunkChain {
+  readonly signingKey: Buffer;
+  readonly amzDate: string;
+  previous: string;
+}
 
 /**
- * An aws-chunked upload as the 2025 SDKs send one by default (STREAMING-UNSIGNED-PAYLOAD-TRAILER, 1 MiB chunks,
- * a CRC32 trailer osp checks while streaming, on the event loop or a verify-pool thread). `decoded` is kept so
- * that the framed body stays under the listener's 10-digit Content-Length limit.
+ * An aws-chunked body of `decoded` bytes of CHUNK's content, generated as it is sent. Signed chunks all carry
+ * the same data, so its hash is computed once and each chunk costs the bench one HMAC.
  */
-function chunkedUpload(decoded: number): {
+function chunkedUpload(
+  decoded: number,
+  signed: boolean,
+): {
   encodedLength: number;
   /** The body's pieces in order, each with how many payload bytes it carries. */
-  frames: () => Generator<readonly [Buffer, number]>;
+  frames: (chain: ChunkChain | null) => Generator<readonly [Buffer, number]>;
 } {
-  const chunks = Math.ceil(decoded / CHUNK.length);
-  let crc = 0;
-  for (let i = 0; i < chunks; i++) {
-    const n = Math.min(CHUNK.length, decoded - i * CHUNK.length);
-    crc = crc32(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n), crc);
+  const chunkBytes = signed ? 64 * 1024 : CHUNK.length;
+  const chunks = Math.ceil(decoded / chunkBytes);
+  const sizeOf = (i: number) => Math.min(chunkBytes, decoded - i * chunkBytes);
+  const signatureField = signed ? ";chunk-signature=".length + 64 : 0;
+  let trailer = Buffer.alloc(0);
+  if (!signed) {
+    let crc = 0;
+    for (let i = 0; i < chunks; i++) crc = crc32(CHUNK.subarray(0, sizeOf(i)), crc);
+    const crcBytes = Buffer.alloc(4);
+    crcBytes.writeUInt32BE(crc >>> 0);
+    trailer = Buffer.from(`0\r\nx-amz-checksum-crc32:${crcBytes.toString("base64")}\r\n\r\n`);
   }
-  const crcBytes = Buffer.alloc(4);
-  crcBytes.writeUInt32BE(crc >>> 0);
-  const trailer = Buffer.from(`0\r\nx-amz-checksum-crc32:${crcBytes.toString("base64")}\r\n\r\n`);
-  let encodedLength = trailer.length;
-  for (let i = 0; i < chunks; i++) {
-    const n = Math.min(CHUNK.length, decoded - i * CHUNK.length);
-    encodedLength += n.toString(16).length + 4 + n;
-  }
-  function* frames(): Generator<readonly [Buffer, number]> {
+  let encodedLength = signed ? 1 + signatureField + 4 : trailer.length;
+  for (let i = 0; i < chunks; i++)
+    encodedLength += sizeOf(i).toString(16).length + signatureField + 4 + sizeOf(i);
+  const fullHash = createHash("sha256").update(CHUNK.subarray(0, chunkBytes)).digest("hex");
+  function* frames(chain: ChunkChain | null): Generator<readonly [Buffer, number]> {
+    const header = (size: number, dataHash: string): string => {
+      if (chain === null) return `${size.toString(16)}\r\n`;
+      const scope = { date: chain.amzDate.slice(0, 8), region: REGION, service: "s3" };
+      chain.previous = signStringToSign(
+        chain.signingKey,
+        chunkStringToSign(chain.amzDate, scope, chain.previous, dataHash),
+      );
+      return `${size.toString(16)};chunk-signature=${chain.previous}\r\n`;
+    };
     for (let i = 0; i < chunks; i++) {
-      const n = Math.min(CHUNK.length, decoded - i * CHUNK.length);
-      yield [Buffer.from(`${n.toString(16)}\r\n`), 0];
-      yield [n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n), n];
+      const n = sizeOf(i);
+      const data = CHUNK.subarray(0, n);
+      const hash =
+        chain === null ? "" : n === chunkBytes ? fullHash : createHash("sha256").update(data).digest("hex");
+      yield [Buffer.from(header(n, hash)), 0];
+      yield [data, n];
       yield [CRLF, 0];
     }
-    yield [trailer, 0];
+    yield chain === null ? [trailer, 0] : [Buffer.from(`${header(0, EMPTY_SHA256)}\r\n`), 0];
   }
   return { encodedLength, frames };
 }
@@ -98,20 +127,32 @@ async function transfer(port: number, direction: MemoryDirection, bytes: number)
   const path = "/mem/big.bin";
   // The payload is unsigned (or aws-chunked with a CRC32 trailer): hashing 1 GiB with SHA-256 here would load
   // the bench, not osp (put-1m and chunked-put-1m check signed payloads).
-  const chunked = direction === "up-chunked" ? chunkedUpload(bytes) : null;
-  const headers = Object.fromEntries(
-    direction === "down"
-      ? signedHeaders("GET", path, port, CLIENT, EMPTY_SHA256).headers
-      : chunked === null
-        ? signedHeaders("PUT", path, port, CLIENT, "UNSIGNED-PAYLOAD", [["Content-Length", String(bytes)]])
-            .headers
-        : signedHeaders("PUT", path, port, CLIENT, "STREAMING-UNSIGNED-PAYLOAD-TRAILER", [
-            ["Content-Encoding", "aws-chunked"],
-            ["Content-Length", String(chunked.encodedLength)],
-            ["x-amz-decoded-content-length", String(bytes)],
-            ["x-amz-trailer", "x-amz-checksum-crc32"],
-          ]).headers,
-  );
+  const signed = direction === "up-signed";
+  const chunked = direction === "up-chunked" || signed ? chunkedUpload(bytes, signed) : null;
+  let chain: ChunkChain | null = null;
+  let headerList: Array<readonly [string, string]>;
+  if (direction === "down") headerList = signedHeaders("GET", path, port, CLIENT, EMPTY_SHA256).headers;
+  else if (chunked === null)
+    headerList = signedHeaders("PUT", path, port, CLIENT, "UNSIGNED-PAYLOAD", [
+      ["Content-Length", String(bytes)],
+    ]).headers;
+  else {
+    const framing: Array<readonly [string, string]> = [
+      ["Content-Encoding", "aws-chunked"],
+      ["Content-Length", String(chunked.encodedLength)],
+      ["x-amz-decoded-content-length", String(bytes)],
+    ];
+    if (!signed) framing.push(["x-amz-trailer", "x-amz-checksum-crc32"]);
+    const mode = signed ? "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" : "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
+    const seed = signedHeaders("PUT", path, port, CLIENT, mode, framing);
+    headerList = seed.headers;
+    if (signed) {
+      const date = seed.amzDate.slice(0, 8);
+      const signingKey = deriveSigningKey(CLIENT.secretAccessKey, date, REGION, "s3");
+      chain = { signingKey, amzDate: seed.amzDate, previous: seed.signature };
+    }
+  }
+  const headers = Object.fromEntries(headerList);
   const method = direction === "down" ? "GET" : "PUT";
   return new Promise((resolve, reject) => {
     let moved = 0;
@@ -133,7 +174,7 @@ async function transfer(port: number, direction: MemoryDirection, bytes: number)
       return;
     }
     if (chunked !== null) {
-      const frames = chunked.frames();
+      const frames = chunked.frames(chain);
       const pumpFrames = () => {
         for (let f = frames.next(); !f.done; f = frames.next()) {
           const [piece, payload] = f.value;

@@ -33,7 +33,7 @@ export interface Keys {
   readonly secretAccessKey: string;
 }
 
-const REGION = "us-east-1";
+export const REGION = "us-east-1";
 /** The hash of an empty body, which SDKs send and sign on a GET. */
 export const EMPTY_SHA256 = createHash("sha256").update("").digest("hex");
 

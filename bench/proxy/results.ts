@@ -77,8 +77,11 @@ export interface ScenarioResult {
 }
 
 export interface MemoryRow {
-  /** `up-chunked`: aws-chunked with a CRC32 trailer (absent in files written before it was measured). */
-  readonly direction: "down" | "up" | "up-chunked";
+  /**
+   * `up-chunked`: aws-chunked with a CRC32 trailer; `up-signed`: every chunk signed (both absent in files
+   * written before they were measured).
+   */
+  readonly direction: "down" | "up" | "up-chunked" | "up-signed";
   readonly bytes: number;
   readonly seconds: number;
   readonly mbps: number;

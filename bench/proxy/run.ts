@@ -50,7 +50,7 @@ async function settle(g: Gateways): Promise<void> {
 async function memoryScenario(o: Options, g: Gateways): Promise<MemoryResult> {
   const idle = Math.max(...processTree(g.osp.pid).map((p) => memStatus(p)?.rssKiB ?? 0)) / 1024;
   const rows = [];
-  for (const direction of ["down", "up", "up-chunked"] as const) {
+  for (const direction of ["down", "up", "up-chunked", "up-signed"] as const) {
     const row = await memoryTransfer(direction, g.ospPort, g.osp.pid, o.memBytes);
     log(
       `  ${MEMORY_SCENARIO} ${direction}: ${row.bytes} B at ${row.mbps.toFixed(0)} MB/s, peak RSS ${row.peakRssMiB.toFixed(1)} MiB`,

@@ -107,6 +107,7 @@ test("a quick run of get-1k, put-1m and the memory transfer writes a results fil
       ["down", 16 * 2 ** 20],
       ["up", 16 * 2 ** 20],
       ["up-chunked", 16 * 2 ** 20],
+      ["up-signed", 16 * 2 ** 20],
     ],
   );
   for (const m of r.memory.rows) finite(m.peakRssMiB, `memory ${m.direction} peak`);
