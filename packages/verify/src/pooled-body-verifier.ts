@@ -1,6 +1,12 @@
 /**
- * The event-loop side of a body verified on a pool thread: gathers received pieces into batches, hands each
- * batch to the body's lane (transferring the memory), and forwards what the thread released, in order.
+ * The event-loop side of a body verified on a pool thread: gathers received pieces into batches, hands a copy of
+ * each batch to the body's lane, and forwards (its own pieces) what the thread released, in order.
+ *
+ * Copies, not transfers: a transferred piece came back as a new ArrayBuffer that often outlived a scavenge
+ * (waiting in the upstream socket's queue), so the process kept up to ~50 MiB of sent bodies until a major GC
+ * (a 1 GiB signed upload peaked at 132–136 MiB). The thread's copy dies young there (its minor GC nudge,
+ * verify-worker.ts); the event loop's piece goes upstream and dies young here. The copy also costs less than
+ * the transfer: the same upload went from 260 to ~390 MB/s (bench/proxy memory-1g, `--verify-mode pool`).
  *
  * Hold-back: the thread runs sigv4's own verifier, which keeps the held-back tail (HELD_BACK_BYTES) until its
  * final verdict passed; that tail comes back only in the result of the `end` task. So whatever fails here (a
@@ -179,31 +185,25 @@ export class PooledBody implements PooledBodyVerifier {
     const bytes = this.#batchBytes;
     this.#batch = [];
     this.#batchBytes = 0;
-    const pieces: Uint8Array[] = [];
-    const transferList: ArrayBuffer[] = [];
-    for (const piece of batch) {
-      // A piece that owns its whole ArrayBuffer moves to the thread; a view of shared memory (Buffer's
-      // pool, a caller's larger buffer) must not be detached, so it is copied into memory of its own.
-      const owned = ownsItsMemory(piece) ? piece : new Uint8Array(piece);
-      pieces.push(owned);
-      transferList.push(owned.buffer as ArrayBuffer);
-    }
+    // The structured clone copies each piece's whole ArrayBuffer: a view of larger memory (Buffer's pool, a
+    // caller's buffer) is first cut down to its own bytes.
+    const pieces = batch.map((piece) => (ownsItsMemory(piece) ? piece : new Uint8Array(piece)));
     const task: BodyTask = { session: this.#session, open: this.#spec, pieces, end: last };
     this.#spec = null;
     this.#inFlightBytes += bytes;
     this.#inFlightTasks++;
     this.#lastSent = last;
     this.#lanes
-      .run<BodyResult>(this.#lane, "verifyBody", task, transferList)
+      .run<BodyResult>(this.#lane, "verifyBody", task)
       .then(
-        (result) => this.#onResult(result, bytes, last),
+        (result) => this.#onResult(result, batch, bytes, last),
         (error: unknown) => this.#onPoolError(error, bytes),
       )
       // A fault of this file must fail the body, never become an unhandled rejection (a crash on Node 20).
       .catch((error: unknown) => this.#fail(toS3Error(error), true));
   }
 
-  #onResult(result: BodyResult, bytes: number, last: boolean): void {
+  #onResult(result: BodyResult, pieces: readonly Buffer[], bytes: number, last: boolean): void {
     this.#inFlightBytes -= bytes;
     this.#inFlightTasks--;
     if (this.#settled) return;
@@ -214,7 +214,7 @@ export class PooledBody implements PooledBodyVerifier {
     }
     this.decodedBytes = result.decodedBytes;
     this.complete = result.complete;
-    const { pieces, extras, emits } = result;
+    const { extras, emits } = result;
     try {
       const emit = this.#emit!;
       for (let i = 0; i < emits.length; i += 3) {

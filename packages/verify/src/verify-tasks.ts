@@ -1,7 +1,7 @@
 /**
- * The plain data that crosses between the event loop and a pool thread (structured clone; body bytes are
- * transferred, never copied). Shared by `worker-lanes.ts`, `pooled-body-verifier.ts` and the thread's
- * `verify-worker.ts`.
+ * The plain data that crosses between the event loop and a pool thread (structured clone: body bytes are
+ * copied to the thread, and only verdicts and ranges come back). Shared by `worker-lanes.ts`,
+ * `pooled-body-verifier.ts` and the thread's `verify-worker.ts`.
  */
 import type {
   AuthenticatedRequest,
@@ -51,11 +51,10 @@ export interface BodyTask {
 export interface BodyResult extends TimedResult {
   /** The first failed verdict; nothing of this task may be forwarded then. */
   readonly failure: S3ErrorData | null;
-  /** The task's pieces, transferred back. */
-  readonly pieces: Uint8Array[];
   /**
-   * What to forward, in order, as triples (index, start, end): index < pieces.length is a range of that piece,
-   * else `extras[index - pieces.length]` whole (bytes the verifier copied, such as the held-back tail).
+   * What to forward, in order, as triples (index, start, end): index < the task's piece count is a range of that
+   * piece (the event loop forwards its own copy of it), else `extras[index - pieceCount]` whole (bytes the
+   * verifier copied, such as the held-back tail).
    */
   readonly emits: number[];
   readonly extras: Uint8Array[];
