@@ -14,7 +14,6 @@ import {
   type PayloadVerifierOptions,
 } from "@osp/sigv4";
 import type { PooledBodyVerifier, VerifyPool } from "@osp/verify";
-import { headerValue } from "./forward-headers.js";
 
 export type { PooledBodyVerifier } from "@osp/verify";
 /** The part of @osp/verify's `VerifyPool` the body plan uses. */
@@ -38,6 +37,7 @@ export interface BodyPlan {
 }
 
 const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+/** The flexible-checksum headers, in the order their verdicts are checked. */
 const CHECKSUM_HEADERS: ReadonlyArray<readonly [string, ChecksumAlgorithm]> = [
   ["x-amz-checksum-crc32", "CRC32"],
   ["x-amz-checksum-crc32c", "CRC32C"],
@@ -45,6 +45,56 @@ const CHECKSUM_HEADERS: ReadonlyArray<readonly [string, ChecksumAlgorithm]> = [
   ["x-amz-checksum-sha1", "SHA1"],
   ["x-amz-checksum-sha256", "SHA256"],
 ];
+const CHECKSUM_INDEX = new Map(CHECKSUM_HEADERS.map(([name], i) => [name, i]));
+
+/** The headers that decide a body's framing and digests: the first of each name, as `headerValue` finds. */
+interface FramingHeaders {
+  contentLength: string | null;
+  transferEncoding: string | null;
+  decodedContentLength: string | null;
+  trailer: string | null;
+  contentMd5: string | null;
+  /** Values by CHECKSUM_HEADERS index; null when no checksum header came (every GET). */
+  checksums: Array<string | undefined> | null;
+}
+
+/** One pass over the request headers (this runs for every request, most of which have no body). */
+function readFraming(headers: ReadonlyArray<readonly [string, string]>): FramingHeaders {
+  const found: FramingHeaders = {
+    contentLength: null,
+    transferEncoding: null,
+    decodedContentLength: null,
+    trailer: null,
+    contentMd5: null,
+    checksums: null,
+  };
+  for (const [name, value] of headers) {
+    switch (name) {
+      case "content-length":
+        found.contentLength ??= value;
+        break;
+      case "transfer-encoding":
+        found.transferEncoding ??= value;
+        break;
+      case "x-amz-decoded-content-length":
+        found.decodedContentLength ??= value;
+        break;
+      case "x-amz-trailer":
+        found.trailer ??= value;
+        break;
+      case "content-md5":
+        found.contentMd5 ??= value;
+        break;
+      default: {
+        const index = CHECKSUM_INDEX.get(name);
+        if (index === undefined) break;
+        found.checksums ??= [];
+        found.checksums[index] ??= value;
+      }
+    }
+  }
+  return found;
+}
 const MAX_OBJECT_BYTES = 5 * 1024 ** 3; // S3's single-PUT limit
 
 /**
@@ -57,22 +107,19 @@ export function planBody(
   options: { readonly minChunkBytes: number },
   pool?: BodyVerifierPool | null,
 ): BodyPlan {
-  const headers = auth.facts.headers;
+  const framing = readFraming(auth.facts.headers);
   const payload = auth.payload;
-  const contentLength = parseLength(headerValue(headers, "content-length"), "Content-Length");
-  const transferEncoding = headerValue(headers, "transfer-encoding");
+  const contentLength = parseLength(framing.contentLength, "Content-Length");
+  const transferEncoding = framing.transferEncoding;
 
   if (
     payload.kind === "streaming-signed" ||
     payload.kind === "streaming-signed-trailer" ||
     payload.kind === "streaming-unsigned-trailer"
   ) {
-    const decoded = parseLength(
-      headerValue(headers, "x-amz-decoded-content-length"),
-      "x-amz-decoded-content-length",
-    );
+    const decoded = parseLength(framing.decodedContentLength, "x-amz-decoded-content-length");
     if (decoded === null) throw new S3Error("MissingContentLength");
-    const announced = (headerValue(headers, "x-amz-trailer") ?? "")
+    const announced = (framing.trailer ?? "")
       .split(",")
       .map((t) => t.trim().toLowerCase())
       .filter((t) => t !== "");
@@ -105,25 +152,27 @@ export function planBody(
   const length = contentLength ?? 0;
   if (length > MAX_OBJECT_BYTES) throw new S3Error("EntityTooLarge");
 
-  const contentMd5 = headerValue(headers, "content-md5");
+  const contentMd5 = framing.contentMd5;
   const checksums: Array<{ algorithm: ChecksumAlgorithm; base64: string }> = [];
-  for (const [name, algorithm] of CHECKSUM_HEADERS) {
-    const value = headerValue(headers, name);
-    if (value !== null) checksums.push({ algorithm, base64: value });
+  if (framing.checksums !== null) {
+    for (let i = 0; i < CHECKSUM_HEADERS.length; i++) {
+      const value = framing.checksums[i];
+      if (value !== undefined) checksums.push({ algorithm: CHECKSUM_HEADERS[i]![1], base64: value });
+    }
   }
   const sha256Hex = payload.kind === "sha256" ? payload.sha256Hex : null;
   const needsVerifier = sha256Hex !== null || contentMd5 !== null || checksums.length > 0;
-  const plain: PayloadVerifierOptions = {
+  const verifierOptions = (): PayloadVerifierOptions => ({
     ...(sha256Hex === null ? {} : { sha256Hex }),
     ...(contentMd5 === null ? {} : { contentMd5Base64: contentMd5 }),
     checksums,
     expectedLength: length,
-  };
+  });
   if (length === 0) {
     // No body (every GET, HEAD, DELETE): the declared digests are checked against the empty body now, and
     // nothing is left to stream. The common case, the empty SHA-256 alone, needs no verifier at all.
     const onlyEmptyHash = contentMd5 === null && checksums.length === 0 && sha256Hex === EMPTY_SHA256;
-    if (needsVerifier && !onlyEmptyHash) createPayloadVerifier(plain).end(ignoreBytes);
+    if (needsVerifier && !onlyEmptyHash) createPayloadVerifier(verifierOptions()).end(ignoreBytes);
     return {
       upstreamLength: 0,
       clientSendsBody: false,
@@ -134,6 +183,7 @@ export function planBody(
   }
   let verifier: BodyVerifier | PooledBodyVerifier | null = null;
   if (needsVerifier) {
+    const plain = verifierOptions();
     verifier =
       pool == null
         ? createPayloadVerifier(plain)
