@@ -19,6 +19,8 @@ const run = promisify(execFile);
 const AWS = "/usr/bin/aws";
 const PYTHON = "/usr/bin/python3";
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+/** Debian's python3-boto3 lives in python3's dist-packages. */
+const BOTO3 = "/usr/lib/python3/dist-packages/boto3";
 
 for (const upstream of ["s3rver", "radosgw"] as const) {
   const skip = upstream === "radosgw" && !radosgwAvailable() ? "Ceph is not installed" : false;
@@ -70,7 +72,7 @@ for (const upstream of ["s3rver", "radosgw"] as const) {
     });
 
     test("boto3 puts, gets, lists and uploads multipart", {
-      skip: existsSync(PYTHON) ? false : "python3 is not installed",
+      skip: existsSync(PYTHON) && existsSync(BOTO3) ? false : "boto3 (python3-boto3) is not installed",
     }, async () => {
       const script = `
 import boto3, hashlib, os, sys

@@ -11,13 +11,13 @@ import { S3Error } from "@osp/errors";
  * | headers timeout, origin stopped reading the request body   | ServiceUnavailable 503   | (cannot occur) |
  * | reset, closed socket, EPIPE, EOF before the response's end | ServiceUnavailable 503   | InternalError 500 |
  * | body timeout                                               | InternalError 500        | InternalError 500 |
- *
- * After the headers, any lost connection (a TLS alert, a TCP timeout, a reset) is an InternalError: the client
- * already has a status line, and the gateway closes its connection rather than end a truncated body.
  * | unparsable response, headers too large                     | InternalError 500        | InternalError 500 |
  * | pool closed or destroyed (shutdown)                        | ServiceUnavailable 503, source internal    |
  * | invalid request (header, path, length mismatch)            | InternalError 500, source internal         |
  * | an `S3Error` passed to `UpstreamBody.destroy()`            | that error, unchanged                      |
+ *
+ * After the headers, any lost connection (a TLS alert, a TCP timeout, a reset) is an InternalError: the client
+ * already has a status line, and the gateway closes its connection rather than end a truncated body.
  */
 export function mapUpstreamError(err: unknown, headersReceived: boolean): S3Error {
   if (err instanceof S3Error) return err;

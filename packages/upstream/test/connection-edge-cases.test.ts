@@ -1,63 +1,20 @@
 /**
  * The h1 client's edge cases: pausing on TLS (a decrypted batch keeps arriving after reads stop), responses that
  * complete while paused, close()/destroy() racing a retry, header injection above U+00FF, an origin that stops
- * reading a request body, errors after the headers, and idle connections past their keep-alive deadline.
+ * reading a request body, errors after the headers, idle connections past their keep-alive deadline, and a TLS
+ * origin that ends the connection (close_notify) right behind a response a paused caller has not read yet.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer as createHttpsServer } from "node:https";
-import { createServer, type Server, type Socket } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { closeServer, listenOnLoopback } from "@osp/testkit";
 import { createUpstreamBody, mapUpstreamError, UpstreamPools } from "../src/index.js";
-import { delay, send, startServer, waitFor } from "./helpers.js";
+import { delay, fixtureFile as fixture, send, startRawOrigin, startServer, waitFor } from "./helpers.js";
 
 const host: [string, string] = ["host", "store.example"];
-const fixture = (name: string) => fileURLToPath(new URL(`../../test/fixtures/${name}`, import.meta.url));
-
-/** A raw TCP origin: `onRequest(socket, requestIndex, connectionIndex)` runs for each request head it reads. */
-async function startRawOrigin(
-  onRequest: (socket: Socket, requestIndex: number, connectionIndex: number) => void,
-): Promise<{
-  origin: string;
-  connections: () => number;
-  requests: () => number;
-  close: () => Promise<void>;
-}> {
-  let connections = 0;
-  let requests = 0;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    const connectionIndex = connections++;
-    let pending = "";
-    socket.on("data", (data) => {
-      pending += data.toString("latin1");
-      let end = pending.indexOf("\r\n\r\n");
-      while (end >= 0) {
-        pending = pending.slice(end + 4);
-        onRequest(socket, requests++, connectionIndex);
-        end = pending.indexOf("\r\n\r\n");
-      }
-    });
-    socket.on("error", () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    connections: () => connections,
-    requests: () => requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 /** Resolves true if `p` settles within `ms`. */
 function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
@@ -113,7 +70,7 @@ test("TLS: a paused response gets no more data and its views stay intact until r
 test("plain TCP: a response completed while paused keeps its views when the connection serves the next request", async (t) => {
   const first = Buffer.alloc(1000, "a");
   const second = Buffer.alloc(1000, "b");
-  const origin = await startRawOrigin((socket, request) => {
+  const origin = await startRawOrigin(false, (socket, _req, request) => {
     const body = request === 0 ? first : second;
     socket.write(
       Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`), body]),
@@ -164,7 +121,7 @@ test("pools.close() resolves even when pools.destroy() is called while it waits"
 test("close() resolves only after a GET retried on a fresh connection has finished", async (t) => {
   // Request 0 is answered with keep-alive; request 1 arrives on the same socket, which the origin then drops
   // (its idle close racing ours): the GET goes out again on a new connection, answered after 200 ms.
-  const origin = await startRawOrigin((socket, _request, connection) => {
+  const origin = await startRawOrigin(false, (socket, _req, _request, connection) => {
     if (connection === 0 && socket.bytesWritten > 0) {
       socket.destroy();
       return;
@@ -195,7 +152,7 @@ test("close() resolves only after a GET retried on a fresh connection has finish
 });
 
 test("refuses header values and paths with characters above U+00FF (latin1 would truncate them to CR/LF)", async (t) => {
-  const origin = await startRawOrigin(() => {});
+  const origin = await startRawOrigin(false, () => {});
   t.after(() => origin.close());
   const pools = new UpstreamPools();
   t.after(() => pools.close());
@@ -276,7 +233,7 @@ test("an idle connection past its keep-alive deadline is not handed to a request
   // All timeouts at 60 s: the sweeper runs once a second. The origin's hint (timeout=2) gives an idle deadline
   // of 1 s; at 1.5 s the connection is past it, and would be reused until the next sweep (~2 s, when the origin
   // itself closes it): a PUT sent then is lost (no retry) as ServiceUnavailable.
-  const origin = await startRawOrigin((socket) => {
+  const origin = await startRawOrigin(false, (socket) => {
     socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\nkeep-alive: timeout=2\r\n\r\nok");
   });
   t.after(() => origin.close());
@@ -344,4 +301,161 @@ test("TLS: a connection whose response completed after the caller paused still r
     `second request on the reused connection: ${b.error?.code} ${String((b.error?.cause as Error | undefined)?.message)}`,
   );
   assert.ok(b.body.equals(payload));
+});
+
+function tlsPools(origin: string, options: Record<string, unknown> = {}): UpstreamPools {
+  return new UpstreamPools(
+    { headersTimeoutMs: 2000, bodyTimeoutMs: 2000, connectTimeoutMs: 2000, ...options },
+    new Map([[origin, { caFile: fixture("ca.pem") }]]),
+  );
+}
+
+const localhost: [string, string] = ["host", "localhost"];
+
+function response(body: Buffer, extra = ""): Buffer {
+  return Buffer.concat([
+    Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n${extra}\r\n`),
+    body,
+  ]);
+}
+
+test("TLS: a paused response that the origin ends with close_notify right after it still completes on resume()", async (t) => {
+  // 40 KiB + close_notify written at once: one TCP read, one decrypted batch. The caller pauses on the first
+  // 16 KiB; the rest of the body goes to the backlog and 'end' is deferred (#endPending). But the socket itself
+  // (allowHalfOpen false, autoDestroy) ends its side and emits 'close' a few ticks later: #destroy() fails the
+  // paused call and throws away a backlog that holds the complete response.
+  const payload = randomBytes(40 * 1024);
+  const origin = await startRawOrigin(true, (socket) => {
+    socket.end(response(payload, "connection: close\r\n"));
+  });
+  t.after(() => origin.close());
+  const pools = tlsPools(origin.origin);
+  t.after(() => pools.destroy());
+  let first = true;
+  const outcome = await send(
+    pools,
+    { origin: origin.origin, method: "GET", path: "/b/k", headers: [localhost], body: null },
+    {
+      onData(_chunk, call) {
+        if (!first) return true;
+        first = false;
+        setTimeout(() => call.resume(), 50);
+        return false;
+      },
+    },
+  ).done;
+  assert.equal(
+    outcome.error,
+    null,
+    `paused response lost: ${outcome.error?.code} ${String((outcome.error?.cause as Error | undefined)?.message)}`,
+  );
+  assert.ok(outcome.body.equals(payload));
+});
+
+test("TLS: a connection whose 'end' is pending is not handed to the next queued request when the backlog completes a response", async (t) => {
+  // Keep-alive response (no `connection: close`) followed at once by close_notify. The caller pauses on the
+  // first chunk and resumes in setImmediate (before the socket's 'close'): resume() parses the backlog, the
+  // response completes, released() starts the queued PUT on this connection, and only then is the pending
+  // 'end' handled: the PUT fails (a body is never retried) though the connection was known to be finished.
+  const payload = randomBytes(40 * 1024);
+  const origin = await startRawOrigin(true, (socket, req, _i, connection) => {
+    if (connection === 0) {
+      socket.end(response(payload));
+      return;
+    }
+    socket.write(response(Buffer.from(`got ${req.method} ${req.body.length}`)));
+  });
+  t.after(() => origin.close());
+  const pools = tlsPools(origin.origin, { connections: 1 });
+  t.after(() => pools.destroy());
+  let first = true;
+  const get = send(
+    pools,
+    { origin: origin.origin, method: "GET", path: "/b/k", headers: [localhost], body: null },
+    {
+      onData(_chunk, call) {
+        if (!first) return true;
+        first = false;
+        setImmediate(() => call.resume());
+        return false;
+      },
+    },
+  );
+  const body = createUpstreamBody(5);
+  const put = send(pools, {
+    origin: origin.origin,
+    method: "PUT",
+    path: "/b/k2",
+    headers: [localhost],
+    body,
+  });
+  body.write(Buffer.from("hello"));
+  body.end();
+  const getOutcome = await get.done;
+  assert.equal(getOutcome.error, null, `GET: ${getOutcome.error?.code}`);
+  assert.ok(getOutcome.body.equals(payload));
+  const putOutcome = await put.done;
+  assert.equal(
+    putOutcome.error,
+    null,
+    `queued PUT: ${putOutcome.error?.code} ${String((putOutcome.error?.cause as Error | undefined)?.message)}`,
+  );
+  assert.equal(putOutcome.body.toString(), "got PUT 5");
+});
+
+test("TLS: resume() called from onData while resume() is parsing the backlog does not reorder the body", async (t) => {
+  // A chunked body of 512-byte chunks (~41 KiB): several chunks per 16 KiB TLS record. The caller pauses on the
+  // first chunk (the rest of the batch goes to the backlog). After resume(), it pauses again on the next chunk and,
+  // on the chunk after it (still in the same backlog copy: the parser goes on delivering the read's bytes), it
+  // resumes at once. That inner resume() runs the backlog loop again while the outer #ingest is still inside
+  // parser.execute(): the next backlog copy is parsed before the rest of the current one.
+  const payload = randomBytes(40 * 1024);
+  const parts: Buffer[] = [Buffer.from("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")];
+  for (let at = 0; at < payload.length; at += 512) {
+    const piece = payload.subarray(at, at + 512);
+    parts.push(Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from("\r\n"));
+  }
+  parts.push(Buffer.from("0\r\n\r\n"));
+  const origin = await startRawOrigin(true, (socket) => {
+    socket.write(Buffer.concat(parts));
+  });
+  t.after(() => origin.close());
+  const pools = tlsPools(origin.origin);
+  t.after(() => pools.destroy());
+  let n = 0;
+  let resumed = false;
+  let step = 0;
+  const outcome = await send(
+    pools,
+    { origin: origin.origin, method: "GET", path: "/b/k", headers: [localhost], body: null },
+    {
+      onData(_chunk, call) {
+        n++;
+        if (n === 1) {
+          setImmediate(() => {
+            resumed = true;
+            call.resume();
+          });
+          return false;
+        }
+        if (!resumed) return true; // the rest of the first read, delivered after the pause
+        if (step === 0) {
+          step = 1;
+          return false; // pause again, inside resume()'s backlog loop
+        }
+        if (step === 1) {
+          step = 2;
+          call.resume(); // room again at once: resume from inside onData
+        }
+        return true;
+      },
+    },
+  ).done;
+  assert.equal(step, 2, "the scenario ran");
+  assert.equal(
+    outcome.error,
+    null,
+    `${outcome.error?.code} ${String((outcome.error?.cause as Error | undefined)?.message)}`,
+  );
+  assert.ok(outcome.body.equals(payload), "body bytes reordered");
 });

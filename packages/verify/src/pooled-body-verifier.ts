@@ -21,8 +21,9 @@ import type { WorkerLanes } from "./worker-lanes.js";
 export type Emit = Parameters<BodyVerifier["write"]>[1];
 
 /**
- * A `BodyVerifier` whose verdicts arrive later. `write` takes ownership of the chunk: its memory may be moved
- * to a thread, so the caller must not read or reuse it afterwards.
+ * A `BodyVerifier` whose verdicts arrive later. `write` keeps the chunk until its pieces have gone to `emit`:
+ * the thread verifies a copy, and the pieces forwarded are views of the caller's own chunk, so the caller must
+ * not modify or reuse a chunk after passing it to `write`.
  */
 export interface PooledBodyVerifier {
   readonly pooled: true;

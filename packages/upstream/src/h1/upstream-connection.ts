@@ -80,6 +80,13 @@ export class UpstreamClosedError extends Error {
   }
 }
 
+/**
+ * Our side stays open when the origin ends its own: 'end' is handled by #onEnd (a response still in the backlog
+ * is parsed first), and the socket closes only when the connection destroys it. Without this, a TLS socket that
+ * read close_notify right behind a response closes itself while a paused call's backlog still holds that response.
+ */
+const allowHalfOpen = true;
+
 /** 64 KiB: what one read of a busy socket returns on Linux; one buffer per connection. */
 const READ_BUFFER_BYTES = 64 * 1024;
 /** Response heads larger than this are refused (S3 metadata is limited to 2 KiB; Node's own limit is 16 KiB). */
@@ -124,6 +131,8 @@ export class UpstreamConnection implements ResponseSink, BodySink {
   #responseBytes = 0;
   #pauseRequested = false;
   #readStopped = false;
+  /** The parser is running: a `resume()` from inside the call's `onBody` only lifts the pause. */
+  #ingesting = false;
   /** Set while `execute` runs when the response completed; decides reuse once the read is processed. */
   #completed = false;
   #reusable = true;
@@ -139,16 +148,24 @@ export class UpstreamConnection implements ResponseSink, BodySink {
       callback: (n: number, buf: Buffer) => this.#onRead(n, buf),
     };
     if (target.tls === null) {
-      this.#socket = net.connect({ host: target.host, port: target.port, onread, noDelay: true });
+      this.#socket = net.connect({
+        host: target.host,
+        port: target.port,
+        onread,
+        noDelay: true,
+        allowHalfOpen,
+      });
       this.#socket.once("connect", () => this.#onConnect());
     } else {
-      // Node's TLS sockets take `onread` like net ones; its type declarations only list it for net.
-      const options: tls.ConnectionOptions & { onread: typeof onread } = {
+      // Node's TLS sockets take `onread` and `allowHalfOpen` like net ones; its type declarations only list them
+      // for net.
+      const options: tls.ConnectionOptions & { onread: typeof onread; allowHalfOpen: boolean } = {
         host: target.host,
         port: target.port,
         rejectUnauthorized: true,
         ALPNProtocols: ["http/1.1"],
         onread,
+        allowHalfOpen,
       };
       if (target.tls.servername !== undefined) options.servername = target.tls.servername;
       if (target.tls.ca !== undefined) options.ca = target.tls.ca;
@@ -204,6 +221,9 @@ export class UpstreamConnection implements ResponseSink, BodySink {
       this.#spareBuffer = this.#lentBuffer;
       this.#lentBuffer = null;
     }
+    // Called from the call's own onBody while the parser delivers a read: the read (or the backlog loop below,
+    // one frame up) goes on by itself; parsing here would hand the call later bytes before the rest of this read.
+    if (this.#ingesting) return;
     this.#setDeadline(READING_BODY, this.#owner.bodyTimeoutMs);
     while (this.#backlog.length > 0) {
       const bytes = this.#backlog.shift()!;
@@ -375,15 +395,19 @@ export class UpstreamConnection implements ResponseSink, BodySink {
     this.#responseBytes += n;
     if (this.#deadlineKind === READING_BODY) this.#deadline = Date.now() + this.#owner.bodyTimeoutMs;
     let parsed: number;
+    this.#ingesting = true;
     try {
       parsed = this.#parser.execute(buf, 0, n);
     } catch (err) {
+      this.#ingesting = false;
       this.#fail(err);
       return false;
     }
+    this.#ingesting = false;
     if (this.#completed) {
       this.#completed = false;
-      if (parsed < n || this.#backlog.length > 0 || !this.#reusable || this.#closed) {
+      // Reused only when the read ended exactly with the response and the origin has not ended its side.
+      if (parsed < n || this.#backlog.length > 0 || this.#endPending || !this.#reusable || this.#closed) {
         this.#destroy();
         return false;
       }
