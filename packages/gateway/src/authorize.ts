@@ -62,10 +62,15 @@ export function compileRules(config: Config): RuleAuthorizer {
     if (!r.buckets.some((re) => re.test(f.bucket!))) return false;
     if (r.prefixes !== null) {
       // Object requests are checked by key, listings by their `prefix` parameter (so a listing can't
-      // reveal names outside the allowed prefixes); other bucket-level requests (HeadBucket,
-      // GetBucketLocation) reveal no key and match.
+      // reveal names outside the allowed prefixes). Other bucket-level requests name no key: the probes
+      // (HeadBucket, GetBucketLocation: action "list") reveal none, so a prefix-limited allow covers them
+      // and a prefix-limited deny does not; the rest act on keys the request line does not name
+      // (DeleteObjects lists them in its body) or on the whole bucket, so a prefix-limited allow does not
+      // cover them and a prefix-limited deny does.
       const subject = f.key ?? f.listPrefix;
-      if (subject !== null && !r.prefixes.some((p) => subject.startsWith(p))) return false;
+      if (subject === null) {
+        if ((f.action === "list") === r.deny) return false;
+      } else if (!r.prefixes.some((p) => subject.startsWith(p))) return false;
     }
     return true;
   };

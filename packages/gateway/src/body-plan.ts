@@ -111,6 +111,14 @@ export function planBody(
   const payload = auth.payload;
   const contentLength = parseLength(framing.contentLength, "Content-Length");
   const transferEncoding = framing.transferEncoding;
+  const checksums: Array<{ algorithm: ChecksumAlgorithm; base64: string }> = [];
+  if (framing.checksums !== null) {
+    for (let i = 0; i < CHECKSUM_HEADERS.length; i++) {
+      const value = framing.checksums[i];
+      if (value !== undefined) checksums.push({ algorithm: CHECKSUM_HEADERS[i]![1], base64: value });
+    }
+  }
+  const contentMd5 = framing.contentMd5;
 
   if (
     payload.kind === "streaming-signed" ||
@@ -119,6 +127,13 @@ export function planBody(
   ) {
     const decoded = parseLength(framing.decodedContentLength, "x-amz-decoded-content-length");
     if (decoded === null) throw new S3Error("MissingContentLength");
+    if (decoded > MAX_OBJECT_BYTES) throw new S3Error("EntityTooLarge");
+    const framed = transferEncoding !== null && transferEncoding.toLowerCase() !== "identity";
+    // Even an empty object has its aws-chunked framing (the terminal chunk): a request without body bytes
+    // would leave the gateway waiting for a body that never comes.
+    if (!framed && (contentLength ?? 0) === 0) {
+      throw new S3Error("IncompleteBody", "An aws-chunked request carries at least its terminal chunk.");
+    }
     const announced = (framing.trailer ?? "")
       .split(",")
       .map((t) => t.trim().toLowerCase())
@@ -132,6 +147,14 @@ export function planBody(
           : { signingKey, amzDate: auth.amzDate, scope: auth.scope, seedSignature: auth.signature },
       announcedTrailers: announced,
       minChunkBytes: options.minChunkBytes,
+      ...(contentMd5 !== null || checksums.length > 0
+        ? {
+            declared: {
+              ...(contentMd5 === null ? {} : { contentMd5Base64: contentMd5 }),
+              checksums,
+            },
+          }
+        : {}),
     };
     const verifier =
       pool == null
@@ -152,14 +175,6 @@ export function planBody(
   const length = contentLength ?? 0;
   if (length > MAX_OBJECT_BYTES) throw new S3Error("EntityTooLarge");
 
-  const contentMd5 = framing.contentMd5;
-  const checksums: Array<{ algorithm: ChecksumAlgorithm; base64: string }> = [];
-  if (framing.checksums !== null) {
-    for (let i = 0; i < CHECKSUM_HEADERS.length; i++) {
-      const value = framing.checksums[i];
-      if (value !== undefined) checksums.push({ algorithm: CHECKSUM_HEADERS[i]![1], base64: value });
-    }
-  }
   const sha256Hex = payload.kind === "sha256" ? payload.sha256Hex : null;
   const needsVerifier = sha256Hex !== null || contentMd5 !== null || checksums.length > 0;
   const verifierOptions = (): PayloadVerifierOptions => ({
@@ -237,7 +252,8 @@ class OffloadedGuard implements BodyVerifier {
 
 function parseLength(value: string | null, name: string): number | null {
   if (value === null) return null;
-  if (!/^\d{1,16}$/.test(value.trim())) {
+  // 15 digits: every value is a safe integer (the limits above are far smaller anyway).
+  if (!/^\d{1,15}$/.test(value.trim())) {
     throw new S3Error("InvalidArgument", `${name} must be a non-negative integer.`, {
       fields: [
         ["ArgumentName", name],

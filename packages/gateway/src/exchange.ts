@@ -231,10 +231,11 @@ export class Exchange {
         onHeaders: (status, upstreamHeaders) => {
           this.upstreamMs = performance.now() - upstreamStartedMs;
           // The store refused a token osp believed valid (revoked, clocks apart): drop it cluster-wide, and
-          // once, when nothing of the body was sent (nothing to replay), ask again with a fresh token.
+          // once, when nothing of the body was sent (nothing to replay), ask again with a fresh token. Not
+          // when a token was dropped moments ago: then the refusal is about something else (iam-tokens.ts).
           if (bearer !== null && (status === 401 || status === 403) && auth.type === "iam") {
-            auth.tokens.invalidate(bearer);
-            if (!isRetry && plan.upstreamLength === 0) {
+            const dropped = auth.tokens.invalidate(bearer);
+            if (dropped && !isRetry && plan.upstreamLength === 0) {
               this.upstreamCall?.abort();
               this.upstreamCall = null;
               this.upstreamBody = null;

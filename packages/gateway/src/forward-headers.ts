@@ -20,7 +20,9 @@ const HOP_BY_HOP = new Set([
 /**
  * Request headers osp replaces or must not pass: host (rebuilt for the endpoint), the client's
  * signature and session token, the date and payload hash (re-signed), framing (content-length is
- * recomputed), expect (osp answered it), and aws-chunked framing headers (the body is decoded).
+ * recomputed), expect (osp answered it), aws-chunked framing headers (the body is decoded), the
+ * forwarding headers (osp trusts them only from `trustedProxies`, and a store that honours them must not be
+ * told a client's own claims) and `ibm-service-instance-id` (set by osp from the bucket's `instance`).
  */
 const REQUEST_DROPPED = new Set([
   ...HOP_BY_HOP,
@@ -34,7 +36,32 @@ const REQUEST_DROPPED = new Set([
   "x-amz-decoded-content-length",
   "x-amz-trailer",
   "date",
+  "forwarded",
+  "x-forwarded-for",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  "x-forwarded-port",
+  "x-real-ip",
+  "ibm-service-instance-id",
 ]);
+
+/**
+ * The header names a `Connection` header lists (RFC 9110 §7.6.1: hop-by-hop for this connection only), or
+ * null when it lists none beyond the usual `keep-alive`/`close`, as nearly every request does.
+ */
+function connectionOptions(headers: ReadonlyArray<readonly [string, string]>): Set<string> | null {
+  let named: Set<string> | null = null;
+  for (const [name, value] of headers) {
+    if (name !== "connection") continue;
+    for (const token of value.split(",")) {
+      const option = token.trim().toLowerCase();
+      if (option === "" || option === "keep-alive" || option === "close") continue;
+      named ??= new Set();
+      named.add(option);
+    }
+  }
+  return named;
+}
 
 /** Flexible-checksum headers, dropped for endpoints configured with `checksums: drop`. */
 export function isChecksumHeader(name: string): boolean {
@@ -42,7 +69,8 @@ export function isChecksumHeader(name: string): boolean {
 }
 
 /**
- * The client's headers that go upstream, in received order. `aws-chunked` is removed from
+ * The client's headers that go upstream, in received order, without those its `Connection` header names.
+ * `aws-chunked` is removed from
  * Content-Encoding (S3 stores the object without it, protocol.md §3.1); the header goes away if it was
  * the only value.
  */
@@ -51,8 +79,10 @@ export function forwardRequestHeaders(
   options: { readonly dropChecksums: boolean; readonly dropCopySource: boolean },
 ): Array<[string, string]> {
   const out: Array<[string, string]> = [];
+  const named = connectionOptions(headers);
   for (const [name, value] of headers) {
     if (REQUEST_DROPPED.has(name) || name.startsWith("proxy-")) continue;
+    if (named?.has(name) === true) continue;
     if (options.dropChecksums && isChecksumHeader(name)) continue;
     if (options.dropCopySource && name === "x-amz-copy-source") continue;
     if (name === "content-encoding") {
@@ -69,15 +99,18 @@ export function forwardRequestHeaders(
 }
 
 /**
- * Upstream response headers the client sees: everything but hop-by-hop headers, the body length (the
+ * Upstream response headers the client sees: everything but hop-by-hop headers (those the response's
+ * `Connection` names included), the body length (the
  * HTTP writer sets it from the real body) and `date` (the writer adds its own).
  */
 export function forwardResponseHeaders(
   headers: ReadonlyArray<readonly [string, string]>,
 ): Array<[string, string]> {
   const out: Array<[string, string]> = [];
+  const named = connectionOptions(headers);
   for (const [name, value] of headers) {
     if (HOP_BY_HOP.has(name) || name === "content-length" || name === "date") continue;
+    if (named?.has(name) === true) continue;
     out.push([name, value]);
   }
   return out;

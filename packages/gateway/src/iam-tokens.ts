@@ -14,17 +14,36 @@ import type { IamToken, IamTokenProvider } from "@osp/upstream";
 export interface IamTokens {
   /** The current token: synchronous when cached in this process. Rejects with S3Error ServiceUnavailable. */
   getToken(): string | Promise<string>;
-  /** The store refused `token` (401/403): drop it everywhere, unless a newer one replaced it already. */
-  invalidate(token: string): void;
+  /**
+   * The store refused `token` (401/403): drop it everywhere, unless a newer one replaced it already or this
+   * process dropped one less than `FORCED_REFRESH_INTERVAL_MS` ago. True when it was dropped (a retry with
+   * a fresh token can help).
+   */
+  invalidate(token: string): boolean;
 }
+
+/**
+ * At most one refused token dropped per process in this time. A store also answers 403 for reasons that have
+ * nothing to do with the token (a retention-locked object, a bucket policy): without this bound, every such
+ * request from any client would cost the cluster a token request, against DESIGN.md's one per refresh period.
+ */
+export const FORCED_REFRESH_INTERVAL_MS = 60_000;
 
 export class SharedIamTokens implements IamTokens {
   readonly #provider: IamTokenProvider;
   readonly #namespace: CacheNamespace<IamToken>;
   readonly #key: string;
   readonly #fill: () => Promise<{ value: IamToken; ttlMs: number; refreshAfterMs: number }>;
+  readonly #now: () => number;
+  #lastForcedMs = Number.NEGATIVE_INFINITY;
 
-  constructor(provider: IamTokenProvider, namespace: CacheNamespace<IamToken>, apiKey: string) {
+  constructor(
+    provider: IamTokenProvider,
+    namespace: CacheNamespace<IamToken>,
+    apiKey: string,
+    now: () => number = Date.now,
+  ) {
+    this.#now = now;
     this.#provider = provider;
     this.#namespace = namespace;
     // The key names the credential without revealing it (Redis keys are visible to its operators).
@@ -51,10 +70,14 @@ export class SharedIamTokens implements IamTokens {
     });
   }
 
-  invalidate(token: string): void {
-    this.#provider.invalidate(token);
+  invalidate(token: string): boolean {
     const cached = this.#namespace.peek(this.#key);
-    if (cached !== undefined && cached !== null && cached.accessToken !== token) return;
+    if (cached !== undefined && cached !== null && cached.accessToken !== token) return true; // replaced already
+    const now = this.#now();
+    if (now - this.#lastForcedMs < FORCED_REFRESH_INTERVAL_MS) return false;
+    this.#lastForcedMs = now;
+    this.#provider.invalidate(token);
     void this.#namespace.invalidate(this.#key).catch(() => {});
+    return true;
   }
 }

@@ -58,3 +58,34 @@ test("holds listings to the allowed prefixes", () => {
   assert.equal(authorize(facts({ ...list, listPrefix: "" })), false);
   assert.equal(authorize(facts({ ...list, operation: "HeadBucket", listPrefix: null })), true);
 });
+
+test("a prefix-limited rule does not decide requests that name no key the way it decides keys", () => {
+  const rules = compileRules(
+    compileConfig(
+      `
+endpoints: { e: { url: "http://127.0.0.1:1", auth: { type: hmac, accessKeyId: a, secretAccessKey: b } } }
+buckets: { data: { endpoint: e } }
+authorization:
+  rules:
+    - { principal: bob, buckets: [data], prefixes: [public/], actions: [read, delete, list, admin] }
+    - { principal: alice, buckets: [data], actions: ["*"] }
+    - { effect: deny, principal: alice, buckets: [data], prefixes: [secret/], actions: ["*"] }
+`,
+      "t",
+      {},
+    ),
+  );
+  const bucketLevel = (name: string, action: AuthzFacts["action"], operation: string) =>
+    facts({ principal: { name, groups: [] }, action, operation, key: null, listPrefix: null });
+  // DeleteObjects carries its keys in the body: a delete limited to public/ cannot cover them.
+  assert.equal(rules(bucketLevel("bob", "delete", "DeleteObjects")), false);
+  assert.equal(rules(bucketLevel("bob", "admin", "PutBucketPolicy")), false);
+  assert.equal(rules(bucketLevel("bob", "list", "HeadBucket")), true);
+  // A deny limited to secret/ refuses what might touch secret/, not the probes that reveal no key.
+  assert.equal(rules(bucketLevel("alice", "delete", "DeleteObjects")), false);
+  assert.equal(rules(bucketLevel("alice", "list", "HeadBucket")), true);
+  assert.equal(
+    rules(facts({ principal: { name: "alice", groups: [] }, action: "delete", key: "public/x" })),
+    true,
+  );
+});

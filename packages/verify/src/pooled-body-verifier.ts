@@ -223,6 +223,8 @@ export class PooledBody implements PooledBodyVerifier {
         const bytesOf = index < pieces.length ? pieces[index]! : extras[index - pieces.length]!;
         const start = bytesOf.byteOffset + emits[i + 1]!;
         emit(Buffer.from(bytesOf.buffer, start, emits[i + 2]! - emits[i + 1]!));
+        // The consumer may give up from inside emit (destroy(): its upstream refused the bytes): nothing more.
+        if (this.#settled) return;
       }
     } catch (error) {
       this.#fail(toS3Error(error), !last);
@@ -280,6 +282,7 @@ export class PooledBody implements PooledBodyVerifier {
   }
 
   #settle(): void {
+    if (this.#settled) return; // once: onSettled gives the lane's queue reservation back
     this.#settled = true;
     if (this.#flushTimer !== null) {
       clearTimeout(this.#flushTimer);

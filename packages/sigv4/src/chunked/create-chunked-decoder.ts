@@ -14,6 +14,7 @@
 import { createHash, type Hash, hash } from "node:crypto";
 import { S3Error } from "@osp/errors";
 import type { BodyVerifier, Emit } from "../payload/body-verifier.js";
+import { type DeclaredDigestOptions, DeclaredDigests } from "../payload/declared-digests.js";
 import { HeldBackTail } from "../payload/held-back-tail.js";
 import type { ChunkSigning } from "./chunk-signature.js";
 import { ChunkSignatureChain, EMPTY_SHA256 } from "./chunk-signature-chain.js";
@@ -31,6 +32,11 @@ export interface ChunkedDecoderOptions {
   readonly signing: ChunkSigning | null;
   /** Lower-case names from `x-amz-trailer`. */
   readonly announcedTrailers: readonly string[];
+  /**
+   * Content-MD5 and `x-amz-checksum-*` request headers: checked against the decoded data, like trailers (a
+   * header SHA-256 has no place here: x-amz-content-sha256 names the framing).
+   */
+  readonly declared?: Pick<DeclaredDigestOptions, "contentMd5Base64" | "checksums">;
   /** Smallest non-final chunk; default 0 (lenient); 8192 = S3 parity → 400 InvalidChunkSizeError. */
   readonly minChunkBytes?: number;
   /** Longest chunk-header line, CRLF excluded; default 4096. */
@@ -55,7 +61,9 @@ export interface ChunkedDecoder extends BodyVerifier {
  * x-amz-decoded-content-length, a header line over the cap, bytes after the end, a sum of data ≠ the decoded
  * length → 400 IncompleteBody; bad chunk or trailer signature → 403 SignatureDoesNotMatch; small non-final
  * chunk (when `minChunkBytes` is set) → 400 InvalidChunkSizeError (`Chunk`, `BadChunkSize`); trailer problems
- * → 400 MalformedTrailerError / BadDigest (see `TrailerSection`); `end()` before the end → 400 IncompleteBody.
+ * → 400 MalformedTrailerError / BadDigest (see `TrailerSection`); a declared Content-MD5 or checksum header
+ * that the decoded data does not match → 400 BadDigest, after the trailers; `end()` before the end → 400
+ * IncompleteBody.
  *
  * Leniencies: one extra empty line between the last-chunk line and the trailers (MinIO's tests send it); a
  * body ending right after `0\r\n` when no trailer is expected (smithy's `getAwsChunkedEncodingStream` sends
@@ -85,6 +93,8 @@ class AwsChunkedDecoder implements ChunkedDecoder {
   private readonly maxHeaderBytes: number;
   private readonly maxTrailerBytes: number;
   private readonly section: TrailerSection;
+  /** The request headers' digests of the decoded data; null when none were declared. */
+  private readonly declared: DeclaredDigests | null;
   private readonly tail: HeldBackTail;
 
   private state = HEADER;
@@ -138,6 +148,8 @@ class AwsChunkedDecoder implements ChunkedDecoder {
       options.announcedTrailers,
       mode === "streaming-signed-trailer" ? signing : null,
     );
+    const declared = options.declared === undefined ? null : new DeclaredDigests(options.declared);
+    this.declared = declared?.any === true ? declared : null;
     this.tail = new HeldBackTail(length);
   }
 
@@ -233,6 +245,7 @@ class AwsChunkedDecoder implements ChunkedDecoder {
       }
     }
     for (const trailer of this.section.checksums) trailer.checksum.update(slice);
+    this.declared?.update(slice);
     this.tail.pass(slice, this.decodedBytes, emit);
     this.decodedBytes += take;
     this.chunkRemaining -= take;
@@ -342,6 +355,7 @@ class AwsChunkedDecoder implements ChunkedDecoder {
 
   private finishSection(): void {
     this.section.verify(this.chain?.previousSignatureHex ?? null);
+    this.declared?.verify();
     this.state = DONE;
     this.complete = true;
   }

@@ -4,26 +4,12 @@
  * of `BodyVerifier`.
  */
 
-import { createHash, type Hash } from "node:crypto";
 import { S3Error } from "@osp/errors";
-import {
-  type Checksum,
-  checkChecksumValue,
-  checksumMismatchError,
-  createChecksum,
-} from "../checksum/create-checksum.js";
-import type { ChecksumAlgorithm } from "../types.js";
 import type { BodyVerifier, Emit } from "./body-verifier.js";
-import { parseContentMd5 } from "./content-md5.js";
+import { type DeclaredDigestOptions, DeclaredDigests } from "./declared-digests.js";
 import { HeldBackTail } from "./held-back-tail.js";
 
-export interface PayloadVerifierOptions {
-  /** Hex sha256 from `x-amz-content-sha256` (either case). */
-  readonly sha256Hex?: string;
-  /** The Content-MD5 header value. */
-  readonly contentMd5Base64?: string;
-  /** Values of `x-amz-checksum-*` request headers. */
-  readonly checksums?: ReadonlyArray<{ readonly algorithm: ChecksumAlgorithm; readonly base64: string }>;
+export interface PayloadVerifierOptions extends DeclaredDigestOptions {
   /** Content-Length; absent when unknown (the held-back tail then rolls). */
   readonly expectedLength?: number;
 }
@@ -47,15 +33,7 @@ class PayloadVerifier implements BodyVerifier {
   complete = false;
 
   private readonly expectedLength: number | null;
-  private readonly sha256Hex: string | null;
-  private readonly sha256: Hash | null;
-  private readonly md5Expected: Buffer | null;
-  private readonly md5: Hash | null;
-  private readonly checksums: ReadonlyArray<{
-    algorithm: ChecksumAlgorithm;
-    base64: string;
-    checksum: Checksum;
-  }>;
+  private readonly digests: DeclaredDigests;
   private readonly tail: HeldBackTail;
   private failure: S3Error | null = null;
 
@@ -65,15 +43,7 @@ class PayloadVerifier implements BodyVerifier {
       throw new TypeError("expectedLength must be a non-negative safe integer");
     }
     this.expectedLength = length ?? null;
-    this.sha256Hex = options.sha256Hex?.toLowerCase() ?? null;
-    this.sha256 = this.sha256Hex === null ? null : createHash("sha256");
-    this.md5Expected =
-      options.contentMd5Base64 === undefined ? null : parseContentMd5(options.contentMd5Base64);
-    this.md5 = this.md5Expected === null ? null : createHash("md5");
-    this.checksums = (options.checksums ?? []).map(({ algorithm, base64 }) => {
-      checkChecksumValue(algorithm, base64);
-      return { algorithm, base64, checksum: createChecksum(algorithm) };
-    });
+    this.digests = new DeclaredDigests(options);
     this.tail = new HeldBackTail(this.expectedLength);
   }
 
@@ -89,9 +59,7 @@ class PayloadVerifier implements BodyVerifier {
       if (this.complete || (expected !== null && this.decodedBytes + chunk.length > expected)) {
         throw new S3Error("IncompleteBody", "The body is longer than its Content-Length.");
       }
-      this.sha256?.update(chunk);
-      this.md5?.update(chunk);
-      for (const { checksum } of this.checksums) checksum.update(chunk);
+      this.digests.update(chunk);
       this.tail.pass(chunk, this.decodedBytes, emit);
       this.decodedBytes += chunk.length;
       if (this.decodedBytes === expected) this.verdict();
@@ -123,31 +91,7 @@ class PayloadVerifier implements BodyVerifier {
   }
 
   private verdict(): void {
-    if (this.sha256 !== null) {
-      const computed = this.sha256.digest("hex");
-      if (computed !== this.sha256Hex) {
-        throw new S3Error("XAmzContentSHA256Mismatch", undefined, {
-          fields: [
-            ["ClientComputedContentSHA256", this.sha256Hex ?? ""],
-            ["S3ComputedContentSHA256", computed],
-          ],
-        });
-      }
-    }
-    if (this.md5 !== null && this.md5Expected !== null) {
-      const computed = this.md5.digest();
-      if (!computed.equals(this.md5Expected)) {
-        throw new S3Error("BadDigest", undefined, {
-          fields: [
-            ["ExpectedDigest", this.md5Expected.toString("hex")],
-            ["CalculatedDigest", computed.toString("base64")],
-          ],
-        });
-      }
-    }
-    for (const { algorithm, base64, checksum } of this.checksums) {
-      if (checksum.digestBase64() !== base64) throw checksumMismatchError(algorithm);
-    }
+    this.digests.verify();
     this.complete = true;
   }
 }
