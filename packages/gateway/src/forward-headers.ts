@@ -21,7 +21,7 @@ const HOP_BY_HOP = new Set([
  * Request headers osp replaces or must not pass: host (rebuilt for the endpoint), the client's
  * signature and session token, the date and payload hash (re-signed), framing (content-length is
  * recomputed), expect (osp answered it), aws-chunked framing headers (the body is decoded), the
- * forwarding headers (osp trusts them only from `trustedProxies`, and a store that honours them must not be
+ * forwarding headers (`Forwarded`, `X-Forwarded-*`, `X-Real-IP`) (osp trusts them only from `trustedProxies`, and a store that honours them must not be
  * told a client's own claims) and `ibm-service-instance-id` (set by osp from the bucket's `instance`).
  */
 const REQUEST_DROPPED = new Set([
@@ -37,10 +37,6 @@ const REQUEST_DROPPED = new Set([
   "x-amz-trailer",
   "date",
   "forwarded",
-  "x-forwarded-for",
-  "x-forwarded-host",
-  "x-forwarded-proto",
-  "x-forwarded-port",
   "x-real-ip",
   "ibm-service-instance-id",
 ]);
@@ -81,7 +77,7 @@ export function forwardRequestHeaders(
   const out: Array<[string, string]> = [];
   const named = connectionOptions(headers);
   for (const [name, value] of headers) {
-    if (REQUEST_DROPPED.has(name) || name.startsWith("proxy-")) continue;
+    if (REQUEST_DROPPED.has(name) || name.startsWith("proxy-") || name.startsWith("x-forwarded-")) continue;
     if (named?.has(name) === true) continue;
     if (options.dropChecksums && isChecksumHeader(name)) continue;
     if (options.dropCopySource && name === "x-amz-copy-source") continue;
