@@ -152,8 +152,9 @@ export function sdkClient(
 }
 
 /**
- * Signs a request with ALICE's key as an SDK would: `host` (from `endpoint`, or `host` when given), the given
- * headers, and what SigV4 adds (`x-amz-date`, `x-amz-content-sha256`, `authorization`). `path` may hold a query.
+ * Signs a request with ALICE's key (or `as`'s) as an SDK would: `host` (from `endpoint`, or `host` when given),
+ * the given headers, and what SigV4 adds (`x-amz-date`, `x-amz-content-sha256`, `authorization`). `path` may
+ * hold a query.
  */
 export function signAsAlice(
   endpoint: string,
@@ -161,9 +162,10 @@ export function signAsAlice(
   path: string,
   headers: Array<[string, string]>,
   payloadHash: string,
-  options: { nowMs?: number; host?: string } = {},
+  options: { nowMs?: number; host?: string; as?: { accessKeyId: string; secretAccessKey: string } } = {},
 ): { headers: Array<[string, string]>; signature: string; amzDate: string } {
   const all: Array<[string, string]> = [["host", options.host ?? new URL(endpoint).host], ...headers];
+  const credentials = options.as ?? ALICE;
   const [rawPath, rawQuery = ""] = path.split("?");
   const signed = signRequest({
     method,
@@ -171,8 +173,8 @@ export function signAsAlice(
     rawQuery,
     headers: all,
     payloadHash,
-    accessKeyId: ALICE.accessKeyId,
-    secretAccessKey: ALICE.secretAccessKey,
+    accessKeyId: credentials.accessKeyId,
+    secretAccessKey: credentials.secretAccessKey,
     region: "us-east-1",
     nowMs: options.nowMs ?? Date.now(),
   });

@@ -120,6 +120,16 @@ describe("authorization and body checks through osp to s3rver", () => {
     );
   });
 
+  test("a listing with the prefix parameter twice is refused: the prefix authorized is the one applied", async () => {
+    // bob may list under public/ only; a store reading the second prefix would list private/.
+    const path = "/data?list-type=2&prefix=public%2F&prefix=private%2F";
+    const signed = signAsAlice(stack.endpoint, "GET", path, [], "UNSIGNED-PAYLOAD", { as: BOB });
+    const res = await rawRequest(stack.endpoint, { method: "GET", path, headers: signed.headers });
+    assert.equal(res.status, 400, res.body);
+    assert.equal(errorCode(res.body), "InvalidArgument");
+    assert.doesNotMatch(res.body, /private\/keep-me/);
+  });
+
   test("an aws-chunked body's x-amz-checksum-crc32 header is verified (BadDigest), not dropped unchecked", async () => {
     // CRC32 of "hello" is NhCmhg==; AAAAAA== is wrong. Endpoint `checksums: drop` (the default).
     const res = await unsignedChunkedPut(stack, "chunked-crc-header", "hello", [

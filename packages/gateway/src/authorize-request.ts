@@ -12,7 +12,6 @@ import type { AuthenticatedRequest } from "@osp/sigv4";
 import type { AuthzFacts } from "./authorize.js";
 import type { GatewayCore } from "./gateway-core.js";
 import type { ClientCredential } from "./identity.js";
-import { queryValue } from "./query.js";
 import type { Route } from "./routes.js";
 
 const LIST_OPERATIONS = new Set([
@@ -52,8 +51,26 @@ export async function authorizeTarget(
   target: S3Target,
   query: ReadonlyArray<readonly [string, string | null]>,
 ): Promise<void> {
-  const listPrefix = LIST_OPERATIONS.has(facts.operation) ? (queryValue(query, "prefix") ?? "") : null;
+  const listPrefix = LIST_OPERATIONS.has(facts.operation) ? listingPrefix(query) : null;
   await demand(core, { ...facts, action, bucket: target.bucket, key: target.key, listPrefix });
+}
+
+/**
+ * The `prefix` a listing is authorized by. A repeated one is refused: stores differ on which value they use,
+ * and the one authorized must be the one applied.
+ */
+function listingPrefix(query: ReadonlyArray<readonly [string, string | null]>): string {
+  let prefix: string | null | undefined;
+  for (const [name, value] of query) {
+    if (name !== "prefix") continue;
+    if (prefix !== undefined) {
+      throw new S3Error("InvalidArgument", "The prefix parameter may appear once.", {
+        fields: [["ArgumentName", "prefix"]],
+      });
+    }
+    prefix = value;
+  }
+  return prefix ?? "";
 }
 
 /** `x-amz-copy-source`: a read of the source object, which must be a configured bucket. */
