@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { createServer, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { after, before, describe, test } from "node:test";
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   HeadObjectCommand,
@@ -89,6 +90,7 @@ describe("authorization and body checks through osp to s3rver", () => {
     // bob: read + list under public/ (harness), and here also delete under public/ only.
     stack = await startStack({
       authorizationYaml: "    - { principal: bob, buckets: [data], prefixes: [public/], actions: [delete] }",
+      extraYaml: "limits: { maxKeyBytes: 64 }",
     });
   });
   after(async () => {
@@ -117,6 +119,16 @@ describe("authorization and body checks through osp to s3rver", () => {
       await storedSize(stack, "private/keep-me"),
       null,
       "bob deleted private/keep-me through DeleteObjects although his delete grant is limited to public/",
+    );
+  });
+
+  test("a copy source key is held to limits.maxKeyBytes like the request's own key", async () => {
+    await rejectsWith(
+      stack.client().send(
+        new CopyObjectCommand({ Bucket: "data", Key: "copy-target", CopySource: `data/${"k".repeat(100)}` }),
+      ),
+      "KeyTooLongError",
+      400,
     );
   });
 

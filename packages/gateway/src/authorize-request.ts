@@ -79,7 +79,9 @@ export async function authorizeCopySource(
   facts: AuthzFacts,
   value: string,
 ): Promise<{ route: Route; key: string; versionId: string | null }> {
-  const source = parseCopySource(value);
+  // Decoded as the request line is (`+` as configured, the same key-length limit).
+  const { plusIsSpace, maxKeyBytes } = core.addressing;
+  const source = parseCopySource(value, { plusIsSpace, maxKeyBytes });
   if (source instanceof S3Error) throw source;
   await demand(core, {
     ...facts,
