@@ -167,6 +167,8 @@ export function classifyOperation(
   return ANSWERS[pickOperation(method.toUpperCase(), target, query, headers)];
 }
 
+const COPY_SOURCE = "x-amz-copy-source";
+
 function pickOperation(
   method: string,
   target: S3Target,
@@ -177,6 +179,14 @@ function pickOperation(
 
   let selector = "";
   for (const [name] of query) {
+    // A copy source hoisted into the query (as presigners do with x-amz-* headers) would make a store that
+    // honours it copy from a source nobody authorized: such a request is not given an ordinary action.
+    if (
+      name.length >= COPY_SOURCE.length &&
+      name.slice(0, COPY_SOURCE.length).toLowerCase() === COPY_SOURCE
+    ) {
+      return "Unknown";
+    }
     if (!SELECTORS.has(name) || name === selector) continue;
     if (selector !== "") return "Unknown";
     selector = name;

@@ -200,3 +200,14 @@ test("classifies virtual-hosted targets like path-style ones", () => {
   const target: S3Target = { style: "virtual", bucket: "data", key: null, rawKey: null };
   assert.equal(classifyOperation("GET", target, [["list-type", "2"]], []).operation, "ListObjectsV2");
 });
+
+test("gives a copy source hoisted into the query no ordinary action, whatever its case", () => {
+  for (const name of ["x-amz-copy-source", "X-Amz-Copy-Source", "x-amz-copy-source-range"]) {
+    for (const method of ["PUT", "GET"]) {
+      const got = classifyOperation(method, OBJECT, [[name, "/data/secret.txt"]], []);
+      assert.deepEqual(got, { operation: "Unknown", action: "admin" }, `${method} ?${name}`);
+    }
+  }
+  // A parameter that only starts like it is not one.
+  assert.equal(classifyOperation("GET", OBJECT, [["x-amz-copy", null]], []).operation, "GetObject");
+});
