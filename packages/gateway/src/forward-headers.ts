@@ -80,6 +80,11 @@ export function forwardRequestHeaders(
     if (REQUEST_DROPPED.has(name) || name.startsWith("proxy-") || name.startsWith("x-forwarded-")) continue;
     if (named?.has(name) === true) continue;
     if (options.dropChecksums && isChecksumHeader(name)) continue;
+    // The algorithm without its value (a trailer checksum, verified and dropped with the re-framing) makes
+    // S3 refuse the request ("x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-*").
+    if (name === "x-amz-sdk-checksum-algorithm" && !headers.some(([n]) => n.startsWith("x-amz-checksum-"))) {
+      continue;
+    }
     if (options.dropCopySource && name === "x-amz-copy-source") continue;
     if (name === "content-encoding") {
       const kept = value

@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { forwardRequestHeaders, forwardResponseHeaders } from "../src/forward-headers.js";
+
+const names = (headers: ReadonlyArray<readonly [string, string]>) => headers.map(([n]) => n);
+
+test("drops what a Connection header names, in both directions, and keeps the rest in order", () => {
+  const request: Array<[string, string]> = [
+    ["connection", "keep-alive, X-Hop"],
+    ["x-hop", "1"],
+    ["content-type", "text/plain"],
+    ["x-amz-meta-a", "b"],
+  ];
+  const options = { dropChecksums: true, dropCopySource: false };
+  assert.deepEqual(names(forwardRequestHeaders(request, options)), ["content-type", "x-amz-meta-a"]);
+  const response: Array<[string, string]> = [
+    ["etag", '"x"'],
+    ["x-internal", "y"],
+    ["connection", "x-internal"],
+  ];
+  assert.deepEqual(names(forwardResponseHeaders(response)), ["etag"]);
+});
+
+test("never forwards a client's forwarding claims or ibm-service-instance-id", () => {
+  const request: Array<[string, string]> = [
+    ["x-forwarded-for", "10.0.0.1"],
+    ["x-forwarded-host", "evil"],
+    ["forwarded", "for=10.0.0.1"],
+    ["x-real-ip", "10.0.0.1"],
+    ["ibm-service-instance-id", "someone-else"],
+    ["range", "bytes=0-1"],
+  ];
+  assert.deepEqual(names(forwardRequestHeaders(request, { dropChecksums: false, dropCopySource: false })), [
+    "range",
+  ]);
+});
+
+test("with checksums forwarded, the algorithm header goes only with a checksum value", () => {
+  const forward = { dropChecksums: false, dropCopySource: false };
+  // aws-chunked with a trailer checksum: the trailer is dropped with the framing, so is the algorithm.
+  const trailer: Array<[string, string]> = [
+    ["x-amz-sdk-checksum-algorithm", "CRC32"],
+    ["x-amz-trailer", "x-amz-checksum-crc32"],
+  ];
+  assert.deepEqual(names(forwardRequestHeaders(trailer, forward)), []);
+  const header: Array<[string, string]> = [
+    ["x-amz-sdk-checksum-algorithm", "CRC32"],
+    ["x-amz-checksum-crc32", "NhCmhg=="],
+  ];
+  assert.deepEqual(names(forwardRequestHeaders(header, forward)), [
+    "x-amz-sdk-checksum-algorithm",
+    "x-amz-checksum-crc32",
+  ]);
+  assert.deepEqual(names(forwardRequestHeaders(header, { ...forward, dropChecksums: true })), []);
+});
