@@ -17,7 +17,8 @@ export interface HttpRejectedEvent {
     | "content-length-with-transfer-encoding"
     | "unsupported-transfer-encoding"
     | "header-too-large"
-    | "invalid-request-target";
+    | "invalid-request-target"
+    | "invalid-header-value";
   readonly method: string;
   readonly remoteAddress: string;
 }

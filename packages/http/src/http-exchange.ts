@@ -19,6 +19,8 @@ const GONE = 4; // client aborted, or destroy()
 
 const EMPTY = Buffer.alloc(0);
 const NO_HEADERS: ReadonlyArray<readonly [string, string]> = [];
+/** An empty cork: uncorking writes out what uWS holds for the socket. */
+const FLUSH = (): void => {};
 
 /** Shared by every exchange of a server. */
 export interface ServerState {
@@ -56,6 +58,8 @@ export class HttpExchange implements RequestBody, ResponseWriter {
   private sentBytes: number;
   /** Body bytes the caller has handed to `write()`. */
   private handedBytes: number;
+  /** `write()` was called: `end()` and `endWithoutBody()` complete the streamed body (also HEAD/204/304). */
+  private streamed: boolean;
   /** The unsent tail of a known-length chunk that hit backpressure, starting at write offset `pendingStart`. */
   private pendingChunk: Uint8Array | null;
   private pendingStart: number;
@@ -64,6 +68,8 @@ export class HttpExchange implements RequestBody, ResponseWriter {
   private finishRequested: boolean;
   /** Ask the client to close after `end()`: set when a callback threw and the exchange is in doubt. */
   private closeAfter: boolean;
+  /** A known-length body streamed while draining: its head says `Connection: close` (see `corkedFirstWrite`). */
+  private closing: boolean;
   /** uWS may still deliver request body data. */
   private nativeBodyOpen: boolean;
   private discardBody: boolean;
@@ -96,11 +102,13 @@ export class HttpExchange implements RequestBody, ResponseWriter {
     this.totalLength = -1;
     this.sentBytes = 0;
     this.handedBytes = 0;
+    this.streamed = false;
     this.pendingChunk = null;
     this.pendingStart = 0;
     this.laterChunks = null;
     this.finishRequested = false;
     this.closeAfter = false;
+    this.closing = false;
     this.nativeBodyOpen = false;
     this.discardBody = false;
     this.dataCallback = null;
@@ -186,7 +194,7 @@ export class HttpExchange implements RequestBody, ResponseWriter {
 
   end(body?: string | Uint8Array): void {
     if (this.state >= DONE) return;
-    if (this.state === STREAMING) {
+    if (this.streamed) {
       if (body !== undefined && body.length > 0) {
         this.write(
           typeof body === "string" ? Buffer.from(body) : body,
@@ -207,23 +215,21 @@ export class HttpExchange implements RequestBody, ResponseWriter {
     if (contentLength !== undefined && !(Number.isSafeInteger(contentLength) && contentLength >= 0)) {
       throw new RangeError(`invalid content length ${contentLength}`);
     }
-    if (this.state === STREAMING) {
+    if (this.streamed) {
       this.finish();
       return;
     }
-    this.releaseBody();
-    this.corkLength = contentLength ?? -1;
-    corkTarget = this;
-    this.res.cork(HttpExchange.corkedEndWithoutBody);
+    this.endBodiless(contentLength ?? -1);
   }
 
   write(chunk: Uint8Array, totalLength: number | null): boolean {
     if (this.state >= DONE) return true;
-    if (this.state !== STREAMING) {
+    if (!this.streamed) {
       if (totalLength !== null && !(Number.isSafeInteger(totalLength) && totalLength >= 0)) {
         throw new RangeError(`invalid total length ${totalLength}`);
       }
       this.totalLength = totalLength ?? -1;
+      this.streamed = true;
     }
     this.handedBytes += chunk.length;
     if (this.totalLength >= 0 && this.handedBytes > this.totalLength) {
@@ -231,7 +237,11 @@ export class HttpExchange implements RequestBody, ResponseWriter {
       this.destroy();
       return true;
     }
-    if (this.bodiless) return true; // HEAD/204/304: the length is reported by finish()
+    if (this.bodiless) {
+      // HEAD/204/304 send no body: complete at the last promised byte, as tryEnd does for the same GET.
+      if (this.handedBytes === this.totalLength) this.endBodiless(this.totalLength);
+      return true;
+    }
     if (this.state === STREAMING && this.pendingChunk !== null) {
       if (this.laterChunks === null) this.laterChunks = [chunk];
       else this.laterChunks.push(chunk);
@@ -246,14 +256,17 @@ export class HttpExchange implements RequestBody, ResponseWriter {
   onWritable(cb: () => void): void {
     if (this.state >= DONE) return;
     if (this.waitingWritable) this.writableCallback = cb;
-    // Nothing is waiting to drain, so uWS would never call back: let the caller go on.
-    else queueMicrotask(cb);
+    // Nothing is waiting to drain, so uWS would never call back: let the caller go on (guarded like uWS's calls).
+    else
+      queueMicrotask(() => {
+        if (this.state < DONE) this.callSafely(cb, "writable");
+      });
   }
 
   finish(): void {
     if (this.state >= DONE) return;
     if (this.state !== STREAMING) {
-      if (this.bodiless) this.endWithoutBody(this.totalLength >= 0 ? this.totalLength : undefined);
+      if (this.bodiless) this.endBodiless(this.totalLength);
       else this.end();
       return;
     }
@@ -282,7 +295,8 @@ export class HttpExchange implements RequestBody, ResponseWriter {
   // ---- uWS callbacks ----
 
   private handleAbort(): void {
-    if (this.state === GONE) return;
+    // After completion (a closing response stays pending in uWS until its connection goes): not an abort.
+    if (this.state >= DONE) return;
     this.state = GONE;
     this.clientAborted = true;
     this.dropStreams();
@@ -312,8 +326,17 @@ export class HttpExchange implements RequestBody, ResponseWriter {
   }
 
   private handleWritable(offset: number): boolean {
-    if (this.state !== STREAMING) return true;
-    if (this.pendingChunk !== null) {
+    if (this.state !== STREAMING) {
+      // A closing response is complete yet still pending in uWS: what uWS holds for it is flushed as below.
+      if (this.closing && this.state === DONE) this.res.cork(FLUSH);
+      return true;
+    }
+    if (this.pendingChunk === null) {
+      // While a JS onWritable handler is registered, uWS leaves its own buffer (a chunked write() it could not
+      // send, a head) undrained (HttpContext on_writable): uncorking writes it. What the socket still refuses
+      // keeps uWS polling, so this runs again until it is out; a write() meanwhile meets it and returns false.
+      this.res.cork(FLUSH);
+    } else {
       const tail = this.pendingChunk.subarray(offset - this.pendingStart);
       this.pendingChunk = null;
       if (!this.sendKnownLength(tail, offset)) return false;
@@ -346,13 +369,8 @@ export class HttpExchange implements RequestBody, ResponseWriter {
     x.sendHead();
     x.state = DONE;
     if (x.bodiless) {
-      if (x.isHead && statusAllowsContentLength(x.status)) {
-        x.res.writeHeader(
-          "Content-Length",
-          String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength),
-        );
-      }
-      x.res.endWithoutBody();
+      const length = typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
+      x.endHead(x.isHead ? length : -1);
     } else x.res.end(body, x.server.draining || x.closeAfter);
   }
 
@@ -360,30 +378,48 @@ export class HttpExchange implements RequestBody, ResponseWriter {
     const x = corkTarget!;
     corkTarget = null;
     x.sendHead();
-    x.closeIfDraining();
     x.state = DONE;
-    // This build's endWithoutBody(n) writes the length but leaves the response pending, so the next request
-    // on the connection closes it: write the header ourselves and end with no argument.
-    if (x.corkLength >= 0 && statusAllowsContentLength(x.status)) {
-      x.res.writeHeader("Content-Length", String(x.corkLength));
-    }
-    x.res.endWithoutBody();
+    x.endHead(x.corkLength);
   }
 
+  /**
+   * Ends a bodiless response with `length` as its Content-Length (-1: none). This build's `endWithoutBody(n)`
+   * writes the length but leaves the response pending (it waits for n body bytes), so the next request on the
+   * connection closes it: normally the header is written here and `endWithoutBody()` has no argument. A draining
+   * server, or an exchange in doubt (a callback threw), wants exactly that: `endWithoutBody(n, true)` writes
+   * `Connection: close` too, and uWS closes when the client does (as it must) or sends more, never serving a
+   * next request (at once for n = 0). Without a length (204, or none known) the header can only ask.
+   */
+  private endHead(length: number): void {
+    const res = this.res;
+    const withLength = length >= 0 && statusAllowsContentLength(this.status);
+    if (this.server.draining || this.closeAfter) {
+      if (withLength) {
+        res.endWithoutBody(length, true);
+        return;
+      }
+      res.writeHeader("Connection", "close");
+    } else if (withLength) res.writeHeader("Content-Length", String(length));
+    res.endWithoutBody();
+  }
+
+  /**
+   * A server that says `Connection: close` must close after that response (RFC 9112 §9.6), and uWS has no close
+   * after a streamed one. So while draining, a known-length body is announced with its true Content-Length
+   * (an empty `tryEnd`) and then sent with uWS told one byte more: the response never completes in uWS, which
+   * therefore closes the connection when the client does (as it must) or sends anything more, never serving a
+   * next request; `closeAll()` ends the rest. A chunked body cannot be held that way and does not say close.
+   */
   private static corkedFirstWrite(): void {
     const x = corkTarget!;
     corkTarget = null;
     x.sendHead();
-    x.closeIfDraining();
+    if (x.server.draining && x.totalLength > 0) {
+      x.res.writeHeader("Connection", "close");
+      x.res.tryEnd(EMPTY, x.totalLength);
+      x.closing = true;
+    }
     x.writeChunk();
-  }
-
-  /**
-   * A draining server tells keep-alive clients to reconnect (to another worker) after this response; `end()`
-   * does it through uWS's own flag, streamed and bodiless responses need the header written here.
-   */
-  private closeIfDraining(): void {
-    if (this.server.draining) this.res.writeHeader("Connection", "close");
   }
 
   private static corkedWrite(): void {
@@ -398,6 +434,14 @@ export class HttpExchange implements RequestBody, ResponseWriter {
     x.state = DONE;
     // Never pass closeConnection here: after chunks, this build writes "Connection: close" into the body.
     x.res.end("");
+  }
+
+  /** Completes a HEAD/204/304 response, reporting `length` as its Content-Length (none when -1). */
+  private endBodiless(length: number): void {
+    this.releaseBody();
+    this.corkLength = length;
+    corkTarget = this;
+    this.res.cork(HttpExchange.corkedEndWithoutBody);
   }
 
   /** Status line and headers; inside a cork, so they leave with the body in one write. */
@@ -431,7 +475,7 @@ export class HttpExchange implements RequestBody, ResponseWriter {
   private sendKnownLength(chunk: Uint8Array, start: number): boolean {
     // uWS forbids touching the response once complete: let go of the request body before the last byte.
     if (start + chunk.length === this.totalLength) this.releaseBody();
-    const [ok, done] = this.res.tryEnd(chunk, this.totalLength);
+    const [ok, done] = this.res.tryEnd(chunk, this.closing ? this.totalLength + 1 : this.totalLength);
     if (done) {
       this.state = DONE;
       this.sentBytes = this.totalLength;
@@ -440,6 +484,11 @@ export class HttpExchange implements RequestBody, ResponseWriter {
     }
     if (ok) {
       this.sentBytes = start + chunk.length;
+      // Only when closing (uWS waits for one byte more): every promised byte is out, the response complete.
+      if (this.sentBytes === this.totalLength) {
+        this.state = DONE;
+        this.laterChunks = null;
+      }
       return true;
     }
     const offset = this.res.getWriteOffset();
@@ -473,14 +522,8 @@ export class HttpExchange implements RequestBody, ResponseWriter {
       }
       this.draining = false;
     }
-    if (
-      this.nativePaused &&
-      !this.paused &&
-      this.queued === null &&
-      this.nativeBodyOpen &&
-      !this.discardBody &&
-      this.state < DONE
-    ) {
+    // Also once the body has ended: uWS reads nothing more, the next request included, until resumed.
+    if (this.nativePaused && !this.paused && this.queued === null && this.state < DONE) {
       this.nativePaused = false;
       this.res.resume();
     }
@@ -498,17 +541,17 @@ export class HttpExchange implements RequestBody, ResponseWriter {
 
   /**
    * Called before the response completes: the rest of the body is read and dropped so the connection can go
-   * on, and a paused socket is resumed while uWS still allows touching it.
+   * on, and a paused socket is resumed while uWS still allows touching it (even after the body's last chunk:
+   * a paused socket would never read the next request).
    */
   private releaseBody(): void {
     this.dataCallback = null;
     this.queued = null;
-    if (!this.nativeBodyOpen || this.discardBody) return;
-    this.discardBody = true;
     if (this.nativePaused) {
       this.nativePaused = false;
       this.res.resume();
     }
+    if (this.nativeBodyOpen) this.discardBody = true;
   }
 
   private dropStreams(): void {
@@ -543,6 +586,10 @@ export class HttpExchange implements RequestBody, ResponseWriter {
     this.status = 500;
     this.headers = NO_HEADERS;
     this.bodiless = this.isHead;
+    // A HEAD streamed nothing yet: forget its writes, the 500 replaces them.
+    this.streamed = false;
+    this.totalLength = -1;
+    this.handedBytes = 0;
     this.state = HEAD_SET;
     this.closeAfter = true;
     this.end();

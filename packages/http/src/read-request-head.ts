@@ -16,7 +16,11 @@ export interface IncomingRequest {
   readonly rawPath: string;
   /** After the first `?`, `''` when there is none or nothing follows it. */
   readonly rawQuery: string;
-  /** Lower-case names, values trimmed of surrounding whitespace, in received order, duplicates kept. */
+  /**
+   * Lower-case names, values trimmed of surrounding whitespace, in received order, duplicates kept. Values are
+   * UTF-8 decoded (requests with a value that is not UTF-8 are refused with 400); uWS's trim also drops any
+   * non-ASCII bytes at either end of a value, which cannot be seen here (README).
+   */
   readonly headers: ReadonlyArray<readonly [string, string]>;
   /** `127.0.0.1`, or canonical IPv6 (`::1`); IPv4-mapped IPv6 peers as their IPv4 address. */
   readonly remoteAddress: string;
@@ -55,8 +59,13 @@ class UwsIncomingRequest implements IncomingRequest {
  * module-level object, overwritten by every `readRequestHead` call: read it before the handler returns.
  */
 export interface HeadFacts {
-  /** Approximate size of the head in bytes (request line + header lines). */
+  /**
+   * Size of the head (request line + header lines) in UTF-16 units: its size in bytes if all ASCII; otherwise
+   * the bytes are more, at most three times as many (`requestHeadBytes` counts them).
+   */
   headBytes: number;
+  /** Set when a header value holds U+FFFD: uWS decoded bytes that were not UTF-8. */
+  invalidHeaderValue: boolean;
   /** The first `content-length` value, `null` when none. */
   contentLength: string | null;
   /** Set when two `content-length` headers disagree. */
@@ -69,6 +78,7 @@ export interface HeadFacts {
 // request. The scan is synchronous and never re-entered.
 export const headFacts: HeadFacts = {
   headBytes: 0,
+  invalidHeaderValue: false,
   contentLength: null,
   contentLengthConflict: false,
   transferEncoding: null,
@@ -79,6 +89,9 @@ let collected: Array<readonly [string, string]> = [];
 function collectHeader(name: string, value: string): void {
   collected.push([name, value]);
   headFacts.headBytes += name.length + value.length + 4;
+  // Not a scan: V8 fails a search for a character above U+00FF at once in a string it stores one byte per
+  // character (ASCII or Latin-1 values: nearly all): ~8 ns a header, where a charCodeAt loop costs ~70.
+  if (value.includes("\uFFFD")) headFacts.invalidHeaderValue = true;
   // Dispatch on length first: most headers then cost one integer compare.
   switch (name.length) {
     case 14:
@@ -117,6 +130,7 @@ export function readRequestHead(res: UwsResponse, req: UwsRequest): IncomingRequ
   const rawPath = req.getUrl();
   const rawQuery = req.getQuery() ?? "";
   headFacts.headBytes = method.length + rawPath.length + rawQuery.length + 13; // " ", "?", " HTTP/1.1\r\n"
+  headFacts.invalidHeaderValue = false;
   headFacts.contentLength = null;
   headFacts.contentLengthConflict = false;
   headFacts.transferEncoding = null;
@@ -126,4 +140,19 @@ export function readRequestHead(res: UwsResponse, req: UwsRequest): IncomingRequ
   req.forEach(collectHeader);
   const remoteAddress = formatRemoteAddress(Buffer.from(res.getRemoteAddressAsText()).toString("latin1"));
   return new UwsIncomingRequest(method, rawPath, rawQuery, headers, remoteAddress, Date.now());
+}
+
+/**
+ * The exact size in bytes of the head `headFacts.headBytes` was counted for (non-ASCII characters take two to
+ * four bytes in UTF-8). Only needed when that count is close to a limit, so it is not paid on every request.
+ */
+export function requestHeadBytes(request: IncomingRequest): number {
+  let bytes =
+    request.method.length + Buffer.byteLength(request.rawPath) + Buffer.byteLength(request.rawQuery) + 13;
+  const headers = request.headers;
+  for (let i = 0; i < headers.length; i++) {
+    const header = headers[i]!;
+    bytes += header[0].length + Buffer.byteLength(header[1]) + 4;
+  }
+  return bytes;
 }

@@ -16,22 +16,33 @@ export interface ResponseWriter {
   writeHead(status: number, headers: ReadonlyArray<readonly [string, string]>): void;
   /**
    * The whole body (or none) with its Content-Length, corked with the head. On HEAD, 204 and 304 no body is
-   * sent (HEAD reports the body's length). Once the server is closing, asks the client to close too.
+   * sent (HEAD reports the body's length). Once the server is closing, asks the client to close too, and
+   * the connection serves no other request (204 only asks: README "Draining"). After `write()`, writes `body`
+   * as the last chunk and calls `finish()`.
    */
   end(body?: string | Uint8Array): void;
   /**
    * Completes a response that has no body here: HEAD (reports `contentLength`, as a GET would have), 304, or
-   * an error answered to HEAD. Never on 204. The connection stays usable.
+   * an error answered to HEAD. Never on 204. The connection stays usable; once the server is closing, the
+   * answer asks the client to close, and with a length the connection serves no other request. After
+   * `write()`, the same as `finish()`.
    */
   endWithoutBody(contentLength?: number): void;
   /**
    * Streams a body chunk. With `totalLength` (given on the first call, fixed after), the response has that
    * exact Content-Length and completes when the last byte is handed over; with `null` it is chunked. `false`
    * means backpressure: wait for `onWritable` before writing again. The chunk is kept, not copied, until
-   * written: do not change it meanwhile. Bytes beyond `totalLength` destroy the connection.
+   * written: do not change it meanwhile. Bytes beyond `totalLength` destroy the connection. On HEAD, 204 and
+   * 304 the chunks are counted, never sent: HEAD reports `totalLength` (none when chunked). Once the server
+   * is closing, a known-length response asks its client to close and its connection serves no other request; a
+   * chunked one cannot (README "Draining").
    */
   write(chunk: Uint8Array, totalLength: number | null): boolean;
-  /** The one writable callback: called once the backpressure of the last `false` write has drained. */
+  /**
+   * The one writable callback: called once the backpressure of the last `false` write has eased, on a
+   * microtask when there was none. Chunked: uWS shows JS nothing of what it still holds, so this comes when
+   * the socket took more of it, not all; a `write()` that meets the rest returns `false` again.
+   */
   onWritable(cb: () => void): void;
   /** Ends a streamed body: the chunked terminator, or (known length) a check that every byte was written. */
   finish(): void;

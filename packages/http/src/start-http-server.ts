@@ -29,8 +29,9 @@ export interface HttpServer {
   /** The bound port (the real one when 0 was asked for). */
   readonly port: number;
   /**
-   * Stops accepting connections; open connections and in-flight requests go on, and responses started
-   * with `end()` from now on ask their client to close. Idempotent.
+   * Stops accepting connections; open connections and in-flight requests go on. From now on answers ask their
+   * client to close, and their connection serves no other request; chunked answers are not marked, and 204s
+   * and bodiless answers without a length only ask (README "Draining"). Idempotent.
    */
   close(): void;
   /** Stops accepting and closes every connection at once; in-flight responses see `onAborted`. */

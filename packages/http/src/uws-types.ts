@@ -20,8 +20,9 @@ export interface UwsResponse {
    */
   end(body?: UwsBytes, closeConnection?: boolean): UwsResponse;
   /**
-   * With a length, this build writes `Content-Length` but leaves the response pending (see README); an
-   * explicit `undefined` is read as a length of 2^63. Call it with no argument.
+   * With a length, this build writes `Content-Length` but leaves the response pending, waiting for that many
+   * body bytes (see README); an explicit `undefined` is read as a length of 2^63. Call it with no argument,
+   * unless a pending response is wanted (a closing answer: `HttpExchange.endHead`).
    */
   endWithoutBody(reportedContentLength?: number, closeConnection?: boolean): UwsResponse;
   /** Writes what the socket takes without buffering; `[ok, done]`. */
