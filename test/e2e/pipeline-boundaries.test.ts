@@ -4,7 +4,8 @@
  * without a body or with an impossible decoded length are answered at once; the headers osp sends upstream
  * (nothing a client's Connection header names, no forged X-Forwarded-For / Forwarded, only the configured
  * ibm-service-instance-id); and a store refusing requests for reasons other than the token does not make
- * osp fetch IAM tokens over and over. Everything runs on 127.0.0.1.
+ * osp fetch IAM tokens over and over; a store refusing osp's own credentials does not tell the client which
+ * ones. Everything runs on 127.0.0.1.
  */
 import assert from "node:assert/strict";
 import { createServer, request as httpRequest, type IncomingHttpHeaders } from "node:http";
@@ -315,6 +316,52 @@ authorization:
     assert.equal(recorded.length, before + 1, "the request reached the upstream");
     // Node joins repeated headers with ", ": two values upstream show as "client, configured".
     assert.equal(recorded.at(-1)!.headers["ibm-service-instance-id"], INSTANCE);
+  });
+});
+
+describe("a store that refuses osp's own upstream credentials", () => {
+  const UPSTREAM_KEY = "OSPUPSTREAMKEYWRONG1";
+  let s3rver: S3rverUpstream;
+  let worker: Worker;
+  let endpoint = "";
+  before(async () => {
+    s3rver = await startS3rver({ buckets: ["data"] });
+    const config = compileConfig(
+      `
+listen: { host: 127.0.0.1, port: 0 }
+logging: { level: silent }
+endpoints:
+  local:
+    url: ${s3rver.url}
+    addressing: path
+    auth: { type: hmac, accessKeyId: ${UPSTREAM_KEY}, secretAccessKey: ${s3rver.secretAccessKey} }
+buckets:
+  data: { endpoint: local }
+credentials:
+  - { accessKeyId: ${ALICE.accessKeyId}, secretAccessKey: ${ALICE.secretAccessKey}, principal: alice }
+authorization:
+  rules:
+    - { principal: alice, buckets: [data], actions: ["*"] }
+`,
+      "wrong-upstream-key",
+      {},
+    );
+    worker = await startWorker(config, { log: createLogger({ level: "silent" }) });
+    endpoint = `http://127.0.0.1:${worker.port}`;
+  });
+  after(async () => {
+    await worker.close(2_000);
+    await s3rver.close();
+  });
+
+  test("answers InternalError of its own, without the store's account details", async () => {
+    const signed = signAsAlice(endpoint, "GET", "/data/x", [], "UNSIGNED-PAYLOAD");
+    const res = await rawRequest(endpoint, { method: "GET", path: "/data/x", headers: signed.headers });
+    // s3rver answers 403 InvalidAccessKeyId naming the key osp signed with.
+    assert.equal(res.status, 500, res.body);
+    assert.equal(errorCode(res.body), "InternalError");
+    assert.doesNotMatch(res.body, new RegExp(UPSTREAM_KEY));
+    assert.doesNotMatch(res.body, /AWSAccessKeyId|StringToSign/);
   });
 });
 

@@ -14,6 +14,7 @@ import type { BodyPlan, PooledBodyVerifier } from "./body-plan.js";
 import { planBody } from "./body-plan.js";
 import { forwardRequestHeaders, forwardResponseHeaders, headerValue } from "./forward-headers.js";
 import type { GatewayCore } from "./gateway-core.js";
+import { HeldErrorBody, REFUSED_CREDENTIALS } from "./held-error-body.js";
 import type { ClientCredential } from "./identity.js";
 import { upstreamQuery } from "./query.js";
 import type { Route, UpstreamAuth } from "./routes.js";
@@ -360,13 +361,17 @@ export class Exchange {
   private startResponse(status: number, upstreamHeaders: ReadonlyArray<readonly [string, string]>): void {
     if (this.finished || this.res.aborted) return;
     this.status = status;
-    this.responseStarted = true;
     const headers = forwardResponseHeaders(upstreamHeaders);
     if (headerValue(upstreamHeaders, "x-amz-request-id") === null)
       headers.push(["x-amz-request-id", this.id]);
     const lengthText = headerValue(upstreamHeaders, "content-length");
     const length = lengthText === null ? null : Number(lengthText);
     this.responseLength = length;
+    if (HeldErrorBody.wanted(this.req.method, status, length)) {
+      this.heldError = new HeldErrorBody(headers);
+      return;
+    }
+    this.responseStarted = true;
     this.res.writeHead(status, headers);
     if (this.req.method === "HEAD" || status === 204 || status === 304) {
       this.res.endWithoutBody(length ?? undefined);
@@ -376,9 +381,14 @@ export class Exchange {
 
   private responseLength: number | null = null;
   private bodilessResponse = false;
+  private heldError: HeldErrorBody | null = null;
 
   private writeResponseChunk(chunk: Buffer): boolean {
     if (this.finished || this.res.aborted || this.bodilessResponse) return true;
+    if (this.heldError !== null) {
+      this.heldError.push(chunk);
+      return true;
+    }
     this.bytesOut += chunk.length;
     const ok = this.res.write(chunk, this.responseLength);
     if (!ok) this.res.onWritable(() => this.upstreamCall?.resume());
@@ -387,6 +397,19 @@ export class Exchange {
 
   private completeResponse(): void {
     if (this.finished) return;
+    const held = this.heldError;
+    if (held !== null) {
+      const code = held.refusedCredentials();
+      if (code === null) this.respond(403, held.headers, held.body);
+      else {
+        this.core.log.error(
+          { requestId: this.id, upstreamCode: code },
+          "the upstream store refused osp's credentials",
+        );
+        this.fail(new S3Error("InternalError", REFUSED_CREDENTIALS, { source: "upstream" }));
+      }
+      return;
+    }
     if (!this.bodilessResponse && !this.res.aborted) this.res.finish();
     this.done();
   }
@@ -442,14 +465,14 @@ export class Exchange {
     this.upstreamBody?.destroy(new Error("request abandoned"));
   }
 
-  private respond(status: number, headers: Array<[string, string]>, body: string | null): void {
+  private respond(status: number, headers: Array<[string, string]>, body: string | Buffer | null): void {
     this.status = status;
     if (!this.res.aborted) {
-      headers.push(["x-amz-request-id", this.id]);
+      if (headerValue(headers, "x-amz-request-id") === null) headers.push(["x-amz-request-id", this.id]);
       this.res.writeHead(status, headers);
       if (body === null) this.res.endWithoutBody();
       else {
-        this.bytesOut += Buffer.byteLength(body);
+        this.bytesOut += typeof body === "string" ? Buffer.byteLength(body) : body.length;
         this.res.end(body);
       }
     }
