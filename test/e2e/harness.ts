@@ -4,12 +4,13 @@
  * AWS SDK clients pointed at the worker. Everything on 127.0.0.1, ports chosen by the OS.
  */
 import assert from "node:assert/strict";
-import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
+import { createServer, request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { HeadObjectCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { compileConfig } from "@osp/config";
 import { startWorker, type Worker } from "@osp/gateway";
 import { createLogger, type Logger, type LogLevel } from "@osp/log";
 import { signRequest } from "@osp/sigv4";
-import { type S3rverUpstream, startRadosgw, startS3rver } from "@osp/testkit";
+import { closeServer, listenOnLoopback, type S3rverUpstream, startRadosgw, startS3rver } from "@osp/testkit";
 
 export const ALICE = { accessKeyId: "ALICEACCESSKEY01", secretAccessKey: "alice-secret-key-0123456789" };
 export const BOB = { accessKeyId: "BOBACCESSKEY0001", secretAccessKey: "bob-secret-key-0123456789" };
@@ -193,4 +194,73 @@ export async function rejectsWith(promise: Promise<unknown>, name: string, statu
     return e;
   }
   assert.fail(`expected ${name} (${status}), but the request succeeded`);
+}
+
+/** What a recording proxy saw of one request. */
+export interface Recorded {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+}
+
+/**
+ * A pass-through HTTP proxy to `target` that records each request's method, path and headers as the gateway
+ * sent them (stores such as the bearer-checking one keep no headers themselves).
+ */
+export async function startRecordingProxy(
+  target: string,
+  recorded: Recorded[],
+): Promise<{ url: string; close(): Promise<void> }> {
+  const to = new URL(target);
+  const server = createServer((req, res) => {
+    recorded.push({ method: req.method ?? "", url: req.url ?? "", headers: { ...req.headers } });
+    const upstream = httpRequest(
+      {
+        host: to.hostname,
+        port: to.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: to.host },
+      },
+      (upstreamRes) => {
+        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+        upstreamRes.pipe(res);
+      },
+    );
+    upstream.on("error", () => res.destroy());
+    req.pipe(upstream);
+  });
+  const port = await listenOnLoopback(server);
+  return { url: `http://127.0.0.1:${port}`, close: () => closeServer(server) };
+}
+
+/** The stored object's size, or null when the store has no such object. */
+export async function storedSize(stack: Stack, key: string): Promise<number | null> {
+  try {
+    const head = await stack.direct().send(new HeadObjectCommand({ Bucket: "data", Key: key }));
+    return head.ContentLength ?? 0;
+  } catch (err) {
+    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return null;
+    throw err;
+  }
+}
+
+/**
+ * After an upload refused once its body had started streaming upstream: osp destroys the upstream request
+ * and never sends the body's last byte before the verdict, so a store that honours Content-Length (radosgw,
+ * S3) has nothing. s3rver keeps whatever bytes arrived before the connection dropped (a 5-byte body of a
+ * declared 10 is stored), so there the check is that it never received the whole body.
+ */
+export async function assertRefusedUploadNotStored(
+  stack: Stack,
+  upstream: "s3rver" | "radosgw",
+  key: string,
+  bodyBytes: number,
+): Promise<void> {
+  const size = await storedSize(stack, key);
+  if (upstream === "radosgw" || size === null) {
+    assert.equal(size, null, `${upstream} stored ${key}`);
+    return;
+  }
+  assert.ok(size < bodyBytes, `s3rver got all ${bodyBytes} bytes of ${key} (stored ${size})`);
 }

@@ -5,7 +5,6 @@
  * which headers left the gateway.
  */
 import assert from "node:assert/strict";
-import { createServer, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { describe, type TestContext, test } from "node:test";
 import {
   CreateBucketCommand,
@@ -27,16 +26,10 @@ import {
   startBearerCheckingUpstream,
   startFakeIamServer,
 } from "@osp/testkit";
-import { ALICE, rejectsWith, sdkClient } from "./harness.js";
+import { ALICE, type Recorded, rejectsWith, sdkClient, startRecordingProxy } from "./harness.js";
 
 const API_KEY = "osp-test-api-key";
 const INSTANCE = "crn:v1:bluemix:public:cloud-object-storage:global:a/0123456789abcdef:1111-2222::";
-
-interface Recorded {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingHttpHeaders;
-}
 
 interface IamStack {
   readonly iam: FakeIamServer;
@@ -47,37 +40,6 @@ interface IamStack {
   readonly revoked: Set<string>;
   readonly worker: Worker;
   readonly client: S3Client;
-}
-
-/**
- * A pass-through HTTP proxy to `target` that records each request's method, path and headers: the
- * bearer-checking store keeps no headers itself.
- */
-async function startRecordingProxy(
-  target: string,
-  recorded: Recorded[],
-): Promise<{ url: string; close(): Promise<void> }> {
-  const to = new URL(target);
-  const server = createServer((req, res) => {
-    recorded.push({ method: req.method ?? "", url: req.url ?? "", headers: { ...req.headers } });
-    const upstream = httpRequest(
-      {
-        host: to.hostname,
-        port: to.port,
-        method: req.method,
-        path: req.url,
-        headers: { ...req.headers, host: to.host },
-      },
-      (upstreamRes) => {
-        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-        upstreamRes.pipe(res);
-      },
-    );
-    upstream.on("error", () => res.destroy());
-    req.pipe(upstream);
-  });
-  const port = await listenOnLoopback(server);
-  return { url: `http://127.0.0.1:${port}`, close: () => closeServer(server) };
 }
 
 /**

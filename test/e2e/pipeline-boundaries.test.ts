@@ -30,35 +30,19 @@ import {
 } from "@osp/testkit";
 import {
   ALICE,
+  assertRefusedUploadNotStored,
   BOB,
   errorCode,
+  type Recorded,
   rawRequest,
   rejectsWith,
   type Stack,
   sdkClient,
   signAsAlice,
+  startRecordingProxy,
   startStack,
+  storedSize,
 } from "./harness.js";
-
-/** The store's size for `key` in `data`, or null when it has no such object. */
-async function storedSize(stack: Stack, key: string): Promise<number | null> {
-  try {
-    const head = await stack.direct().send(new HeadObjectCommand({ Bucket: "data", Key: key }));
-    return head.ContentLength ?? 0;
-  } catch (err) {
-    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return null;
-    throw err;
-  }
-}
-
-/**
- * A refused upload must not be stored whole. s3rver keeps the bytes that arrived before osp tore the upstream
- * request down (raw-requests.test.ts), so a shorter object is accepted there.
- */
-async function assertNotStored(stack: Stack, key: string, bodyBytes: number): Promise<void> {
-  const size = await storedSize(stack, key);
-  assert.ok(size === null || size < bodyBytes, `the refused body of ${key} was stored whole (${size} bytes)`);
-}
 
 /** An aws-chunked STREAMING-UNSIGNED-PAYLOAD-TRAILER PUT of `data` with `extra` headers, signed by alice. */
 function unsignedChunkedPut(
@@ -146,7 +130,7 @@ describe("authorization and body checks through osp to s3rver", () => {
     ]);
     assert.equal(res.status, 400, `status ${res.status}: ${res.body}`);
     assert.equal(errorCode(res.body), "BadDigest");
-    await assertNotStored(stack, "chunked-crc-header", 5);
+    await assertRefusedUploadNotStored(stack, "s3rver", "chunked-crc-header", 5);
   });
 
   test("an aws-chunked body's Content-MD5 is verified by osp (BadDigest)", async () => {
@@ -155,7 +139,7 @@ describe("authorization and body checks through osp to s3rver", () => {
     ]);
     assert.equal(res.status, 400, `status ${res.status}: ${res.body}`);
     assert.equal(errorCode(res.body), "BadDigest");
-    await assertNotStored(stack, "chunked-md5-header", 5);
+    await assertRefusedUploadNotStored(stack, "s3rver", "chunked-md5-header", 5);
   });
 
   test("an aws-chunked request with Content-Length: 0 is answered at once instead of hanging", async () => {
@@ -203,34 +187,6 @@ describe("authorization and body checks through osp to s3rver", () => {
     }
   });
 });
-
-interface Recorded {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingHttpHeaders;
-}
-
-/** A pass-through proxy in front of `target` that records what the gateway sent upstream. */
-async function startRecordingProxy(
-  target: string,
-  recorded: Recorded[],
-): Promise<{ url: string; close(): Promise<void> }> {
-  const to = new URL(target);
-  const server = createServer((req, res) => {
-    recorded.push({ method: req.method ?? "", url: req.url ?? "", headers: { ...req.headers } });
-    const upstream = httpRequest(
-      { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
-      (upstreamRes) => {
-        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-        upstreamRes.pipe(res);
-      },
-    );
-    upstream.on("error", () => res.destroy());
-    req.pipe(upstream);
-  });
-  const port = await listenOnLoopback(server);
-  return { url: `http://127.0.0.1:${port}`, close: () => closeServer(server) };
-}
 
 describe("the headers osp sends upstream (recorded in front of s3rver)", () => {
   const INSTANCE = "configured-instance-0001";

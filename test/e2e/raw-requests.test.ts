@@ -11,7 +11,16 @@ import { after, before, describe, test } from "node:test";
 import { GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
 import { deriveSigningKey, encodeAwsChunked, formatAmzDate } from "@osp/sigv4";
 import { radosgwAvailable } from "@osp/testkit";
-import { ALICE, errorCode, rawRequest, type Stack, signAsAlice, startStack } from "./harness.js";
+import {
+  ALICE,
+  assertRefusedUploadNotStored,
+  errorCode,
+  rawRequest,
+  type Stack,
+  signAsAlice,
+  startStack,
+  storedSize,
+} from "./harness.js";
 
 /** Signs like an SDK would: host, x-amz-date, x-amz-content-sha256 and the given headers. */
 function sign(
@@ -28,39 +37,6 @@ function sign(
 async function storedUpstream(stack: Stack, key: string): Promise<boolean> {
   return (await storedSize(stack, key)) !== null;
 }
-
-/** The stored object's size, or null when the store has no such object. */
-async function storedSize(stack: Stack, key: string): Promise<number | null> {
-  try {
-    const head = await stack.direct().send(new HeadObjectCommand({ Bucket: "data", Key: key }));
-    return head.ContentLength ?? 0;
-  } catch (err) {
-    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return null;
-    throw err;
-  }
-}
-
-/**
- * After an upload refused once its body had started streaming upstream: osp destroys the upstream request
- * and never sends the body's last byte before the verdict, so a store that honours Content-Length (radosgw,
- * S3) has nothing. s3rver keeps whatever bytes arrived before the connection dropped (a 5-byte body of a
- * declared 10 is stored), so there the check is that it never received the whole body.
- */
-async function assertRefusedUploadNotStored(
-  stack: Stack,
-  upstream: Upstream,
-  key: string,
-  bodyBytes: number,
-): Promise<void> {
-  const size = await storedSize(stack, key);
-  if (upstream === "radosgw" || size === null) {
-    assert.equal(size, null, `${upstream} stored ${key}`);
-    return;
-  }
-  assert.ok(size < bodyBytes, `s3rver got all ${bodyBytes} bytes of ${key} (stored ${size})`);
-}
-
-type Upstream = "s3rver" | "radosgw";
 
 function chunkedPut(stack: Stack, key: string, data: Buffer, tamper: (body: Buffer) => void = () => {}) {
   const nowMs = Date.now();
