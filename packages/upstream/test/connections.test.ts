@@ -4,62 +4,19 @@
  */
 import assert from "node:assert/strict";
 import type { IncomingMessage } from "node:http";
-import { createServer, type Server, type Socket } from "node:net";
 import { after, test } from "node:test";
 import { createUpstreamBody, UpstreamPools } from "../src/index.js";
-import { delay, send, startServer, waitFor } from "./helpers.js";
+import { delay, send, startRawOrigin, startServer, waitFor } from "./helpers.js";
 
 const pools = new UpstreamPools({ connections: 4, headersTimeoutMs: 2000, bodyTimeoutMs: 2000 });
 after(() => pools.close());
 
 const host: [string, string] = ["host", "store.example"];
 
-/** A raw TCP origin: `onRequest(socket, index)` runs for each request head it reads (requests carry no body). */
-async function startRawOrigin(
-  onRequest: (socket: Socket, requestIndex: number, connectionIndex: number) => void,
-): Promise<{
-  origin: string;
-  connections: () => number;
-  requests: () => number;
-  close: () => Promise<void>;
-}> {
-  let connections = 0;
-  let requests = 0;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    const connectionIndex = connections++;
-    let pending = "";
-    socket.on("data", (data) => {
-      pending += data.toString("latin1");
-      let end = pending.indexOf("\r\n\r\n");
-      while (end >= 0) {
-        pending = pending.slice(end + 4);
-        onRequest(socket, requests++, connectionIndex);
-        end = pending.indexOf("\r\n\r\n");
-      }
-    });
-    socket.on("error", () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    connections: () => connections,
-    requests: () => requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 test("sends a GET again on a fresh connection when the kept-alive one turns out closed", async (t) => {
   // The origin answers the first request with keep-alive, then drops the connection when the second arrives
   // on it: the race of a request sent just as the origin's idle timer closed the socket.
-  const origin = await startRawOrigin((socket, _request, connection) => {
+  const origin = await startRawOrigin(false, (socket, _req, _request, connection) => {
     if (connection === 0 && socket.bytesWritten > 0) {
       socket.destroy();
       return;
@@ -79,7 +36,7 @@ test("sends a GET again on a fresh connection when the kept-alive one turns out 
 });
 
 test("never sends a PUT twice: a reused connection that closes fails it with ServiceUnavailable", async (t) => {
-  const origin = await startRawOrigin((socket, _request, connection) => {
+  const origin = await startRawOrigin(false, (socket, _req, _request, connection) => {
     if (connection === 0 && socket.bytesWritten > 0) {
       socket.destroy();
       return;
@@ -158,7 +115,7 @@ test("answers an upload the origin refuses early without waiting for the rest of
 test("decodes a chunked response and reads a close-delimited one to its end", async (t) => {
   const payload = Buffer.alloc(300_000);
   for (let i = 0; i < payload.length; i++) payload[i] = (i * 7) & 0xff;
-  const origin = await startRawOrigin((socket, request) => {
+  const origin = await startRawOrigin(false, (socket, _req, request) => {
     if (request === 0) {
       socket.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n");
       for (let at = 0; at < payload.length; at += 70_001) {
@@ -188,7 +145,7 @@ test("decodes a chunked response and reads a close-delimited one to its end", as
 });
 
 test("refuses a response that carries both Content-Length and chunked framing", async (t) => {
-  const origin = await startRawOrigin((socket) => {
+  const origin = await startRawOrigin(false, (socket) => {
     socket.end("HTTP/1.1 200 OK\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n");
   });
   t.after(() => origin.close());
@@ -204,7 +161,7 @@ test("refuses a response that carries both Content-Length and chunked framing", 
 });
 
 test("does not reuse a connection whose origin sent bytes beyond the response", async (t) => {
-  const origin = await startRawOrigin((socket) => {
+  const origin = await startRawOrigin(false, (socket) => {
     socket.write(
       "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokHTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nforge",
     );
@@ -225,7 +182,7 @@ test("does not reuse a connection whose origin sent bytes beyond the response", 
 });
 
 test("refuses header values with CR or LF before anything is written", async (t) => {
-  const origin = await startRawOrigin(() => {});
+  const origin = await startRawOrigin(false, () => {});
   t.after(() => origin.close());
   for (const value of ["a\r\nx-injected: 1", "a\nb", "a\0b"]) {
     const outcome = await send(pools, {
