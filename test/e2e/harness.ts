@@ -38,6 +38,8 @@ export async function startStack(
     authorizationYaml?: string;
     /** The gateway's logger (default: silent, or OSP_TEST_LOG_LEVEL). */
     log?: Logger;
+    /** The access key osp signs upstream requests with (default: the upstream's own). */
+    upstreamAccessKeyId?: string;
   } = {},
 ): Promise<Stack> {
   const buckets = ["data", "mapped-upstream", "forbidden"];
@@ -52,7 +54,7 @@ endpoints:
   local:
     url: ${upstream.url}
     addressing: path
-    auth: { type: hmac, accessKeyId: ${upstream.accessKeyId}, secretAccessKey: ${upstream.secretAccessKey} }
+    auth: { type: hmac, accessKeyId: ${options.upstreamAccessKeyId ?? upstream.accessKeyId}, secretAccessKey: ${upstream.secretAccessKey} }
 buckets:
   data: { endpoint: local }
   mapped: { endpoint: local, upstreamBucket: mapped-upstream }

@@ -277,37 +277,14 @@ authorization:
 
 describe("a store that refuses osp's own upstream credentials", () => {
   const UPSTREAM_KEY = "OSPUPSTREAMKEYWRONG1";
-  let s3rver: S3rverUpstream;
-  let worker: Worker;
+  let stack: Stack;
   let endpoint = "";
   before(async () => {
-    s3rver = await startS3rver({ buckets: ["data"] });
-    const config = compileConfig(
-      `
-listen: { host: 127.0.0.1, port: 0 }
-logging: { level: silent }
-endpoints:
-  local:
-    url: ${s3rver.url}
-    addressing: path
-    auth: { type: hmac, accessKeyId: ${UPSTREAM_KEY}, secretAccessKey: ${s3rver.secretAccessKey} }
-buckets:
-  data: { endpoint: local }
-credentials:
-  - { accessKeyId: ${ALICE.accessKeyId}, secretAccessKey: ${ALICE.secretAccessKey}, principal: alice }
-authorization:
-  rules:
-    - { principal: alice, buckets: [data], actions: ["*"] }
-`,
-      "wrong-upstream-key",
-      {},
-    );
-    worker = await startWorker(config, { log: createLogger({ level: "silent" }) });
-    endpoint = `http://127.0.0.1:${worker.port}`;
+    stack = await startStack({ upstreamAccessKeyId: UPSTREAM_KEY });
+    endpoint = stack.endpoint;
   });
   after(async () => {
-    await worker.close(2_000);
-    await s3rver.close();
+    await stack.close();
   });
 
   test("answers InternalError of its own, without the store's account details", async () => {
