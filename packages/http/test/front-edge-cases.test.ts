@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
-import { test } from "node:test";
+import { type TestContext, test } from "node:test";
 import type { ResponseWriter } from "../src/index.js";
 import { delay, RawConnection, requestHead, startTestServer } from "./raw-connection.js";
 
@@ -117,38 +117,46 @@ test("chunked response: once onWritable has fired, the bytes held back by backpr
   assert.ok(received > data.length, `the client got ${received} of the ${data.length} body bytes written`);
 });
 
-test("HEAD: a known-length body handed over with write() completes at the last byte, as the same GET does", async (t) => {
+/**
+ * Answers a GET and then a HEAD on one keep-alive connection with `respond`; returns the GET's body and the
+ * HEAD's Content-Length (the HEAD must complete).
+ */
+async function getThenHead(
+  t: TestContext,
+  respond: (res: ResponseWriter) => void,
+): Promise<{ body: string; headLength: string | undefined }> {
   const server = await startTestServer((_req, _body, res) => {
     res.onAborted(() => {});
+    respond(res);
+  });
+  t.after(() => server.closeAll());
+  const conn = await RawConnection.open(server.port);
+  t.after(() => conn.close());
+  conn.write(requestHead("GET", "/b/k"));
+  const body = (await within(conn.readResponse(), 2000, "GET")).body.toString();
+  conn.write(requestHead("HEAD", "/b/k"));
+  const head = await within(conn.readResponse(true), 2000, "HEAD (never completed)");
+  return { body, headLength: head.headers.find(([k]) => k === "content-length")?.[1] };
+}
+
+test("HEAD: a known-length body handed over with write() completes at the last byte, as the same GET does", async (t) => {
+  const { body, headLength } = await getThenHead(t, (res) => {
     res.writeHead(200, [["etag", '"x"']]);
     res.write(Buffer.from("hel"), 5);
     res.write(Buffer.from("lo"), 5); // the last byte: the response is complete (ResponseWriter.write)
   });
-  t.after(() => server.closeAll());
-  const conn = await RawConnection.open(server.port);
-  t.after(() => conn.close());
-  conn.write(requestHead("GET", "/b/k"));
-  assert.equal((await within(conn.readResponse(), 2000, "GET")).body.toString(), "hello");
-  conn.write(requestHead("HEAD", "/b/k"));
-  const head = await within(conn.readResponse(true), 2000, "HEAD (never completed)");
-  assert.equal(head.headers.find(([k]) => k === "content-length")?.[1], "5");
+  assert.equal(body, "hello");
+  assert.equal(headLength, "5");
 });
 
 test("HEAD: write() followed by end(rest) reports the full length, as the same GET sends it", async (t) => {
-  const server = await startTestServer((_req, _body, res) => {
-    res.onAborted(() => {});
+  const { body, headLength } = await getThenHead(t, (res) => {
     res.writeHead(200, []);
     res.write(Buffer.from("hello"), 10);
     res.end(Buffer.from("world"));
   });
-  t.after(() => server.closeAll());
-  const conn = await RawConnection.open(server.port);
-  t.after(() => conn.close());
-  conn.write(requestHead("GET", "/b/k"));
-  assert.equal((await within(conn.readResponse(), 2000, "GET")).body.toString(), "helloworld");
-  conn.write(requestHead("HEAD", "/b/k"));
-  const head = await within(conn.readResponse(true), 2000, "HEAD");
-  assert.equal(head.headers.find(([k]) => k === "content-length")?.[1], "10");
+  assert.equal(body, "helloworld");
+  assert.equal(headLength, "10");
 });
 
 test("a writable callback that throws when called later by onWritable() is caught and reported, not thrown uncaught", async (t) => {
