@@ -42,21 +42,22 @@ const REQUEST_DROPPED = new Set([
 ]);
 
 /**
- * The header names a `Connection` header lists (RFC 9110 §7.6.1: hop-by-hop for this connection only), or
- * null when it lists none beyond the usual `keep-alive`/`close`, as nearly every request does.
+ * Adds to `named` the header names a `Connection` value lists (RFC 9110 §7.6.1: hop-by-hop for this connection
+ * only); stays null when it lists none beyond the usual `keep-alive`/`close`, as nearly every message does.
  */
-function connectionOptions(headers: ReadonlyArray<readonly [string, string]>): Set<string> | null {
-  let named: Set<string> | null = null;
-  for (const [name, value] of headers) {
-    if (name !== "connection") continue;
-    for (const token of value.split(",")) {
-      const option = token.trim().toLowerCase();
-      if (option === "" || option === "keep-alive" || option === "close") continue;
-      named ??= new Set();
-      named.add(option);
-    }
+function connectionOptions(value: string, named: Set<string> | null): Set<string> | null {
+  for (const token of value.split(",")) {
+    const option = token.trim().toLowerCase();
+    if (option === "" || option === "keep-alive" || option === "close") continue;
+    named ??= new Set();
+    named.add(option);
   }
   return named;
+}
+
+/** `out` without the headers `named` lists (the rare message whose Connection names some). */
+function withoutNamed(out: Array<[string, string]>, named: Set<string> | null): Array<[string, string]> {
+  return named === null ? out : out.filter(([name]) => !named.has(name));
 }
 
 /** Flexible-checksum headers, dropped for endpoints configured with `checksums: drop`. */
@@ -66,19 +67,18 @@ export function isChecksumHeader(name: string): boolean {
 
 /**
  * The client's headers that go upstream, in received order, without those its `Connection` header names.
- * `aws-chunked` is removed from
- * Content-Encoding (S3 stores the object without it, protocol.md §3.1); the header goes away if it was
- * the only value.
+ * `aws-chunked` is removed from Content-Encoding (S3 stores the object without it, protocol.md §3.1); the
+ * header goes away if it was the only value.
  */
 export function forwardRequestHeaders(
   headers: ReadonlyArray<readonly [string, string]>,
   options: { readonly dropChecksums: boolean; readonly dropCopySource: boolean },
 ): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  const named = connectionOptions(headers);
+  let named: Set<string> | null = null;
   for (const [name, value] of headers) {
+    if (name === "connection") named = connectionOptions(value, named);
     if (REQUEST_DROPPED.has(name) || name.startsWith("proxy-") || name.startsWith("x-forwarded-")) continue;
-    if (named?.has(name) === true) continue;
     if (options.dropChecksums && isChecksumHeader(name)) continue;
     // The algorithm without its value (a trailer checksum, verified and dropped with the re-framing) makes
     // S3 refuse the request ("x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-*").
@@ -96,25 +96,25 @@ export function forwardRequestHeaders(
     }
     out.push([name, value]);
   }
-  return out;
+  return withoutNamed(out, named);
 }
 
 /**
  * Upstream response headers the client sees: everything but hop-by-hop headers (those the response's
- * `Connection` names included), the body length (the
- * HTTP writer sets it from the real body) and `date` (the writer adds its own).
+ * `Connection` names included), the body length (the HTTP writer sets it from the real body) and `date` (the
+ * writer adds its own).
  */
 export function forwardResponseHeaders(
   headers: ReadonlyArray<readonly [string, string]>,
 ): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  const named = connectionOptions(headers);
+  let named: Set<string> | null = null;
   for (const [name, value] of headers) {
+    if (name === "connection") named = connectionOptions(value, named);
     if (HOP_BY_HOP.has(name) || name === "content-length" || name === "date") continue;
-    if (named?.has(name) === true) continue;
     out.push([name, value]);
   }
-  return out;
+  return withoutNamed(out, named);
 }
 
 /** First value of a header, `null` when absent. Names are lower-case. */
