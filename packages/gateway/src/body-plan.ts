@@ -147,14 +147,7 @@ export function planBody(
           : { signingKey, amzDate: auth.amzDate, scope: auth.scope, seedSignature: auth.signature },
       announcedTrailers: announced,
       minChunkBytes: options.minChunkBytes,
-      ...(contentMd5 !== null || checksums.length > 0
-        ? {
-            declared: {
-              ...(contentMd5 === null ? {} : { contentMd5Base64: contentMd5 }),
-              checksums,
-            },
-          }
-        : {}),
+      declared: { ...(contentMd5 === null ? {} : { contentMd5Base64: contentMd5 }), checksums },
     };
     const verifier =
       pool == null

@@ -34,16 +34,9 @@ export class SharedIamTokens implements IamTokens {
   readonly #namespace: CacheNamespace<IamToken>;
   readonly #key: string;
   readonly #fill: () => Promise<{ value: IamToken; ttlMs: number; refreshAfterMs: number }>;
-  readonly #now: () => number;
   #lastForcedMs = Number.NEGATIVE_INFINITY;
 
-  constructor(
-    provider: IamTokenProvider,
-    namespace: CacheNamespace<IamToken>,
-    apiKey: string,
-    now: () => number = Date.now,
-  ) {
-    this.#now = now;
+  constructor(provider: IamTokenProvider, namespace: CacheNamespace<IamToken>, apiKey: string) {
     this.#provider = provider;
     this.#namespace = namespace;
     // The key names the credential without revealing it (Redis keys are visible to its operators).
@@ -73,7 +66,7 @@ export class SharedIamTokens implements IamTokens {
   invalidate(token: string): boolean {
     const cached = this.#namespace.peek(this.#key);
     if (cached !== undefined && cached !== null && cached.accessToken !== token) return true; // replaced already
-    const now = this.#now();
+    const now = Date.now();
     if (now - this.#lastForcedMs < FORCED_REFRESH_INTERVAL_MS) return false;
     this.#lastForcedMs = now;
     this.#provider.invalidate(token);
