@@ -206,7 +206,7 @@ export const chunked: ValidCase = {
   wire: bytes(
     `${OK}Transfer-Encoding: chunked\r\nContent-Type: application/octet-stream\r\n\r\n` +
       "5;name=value\r\nhello\r\n" +
-      '1A ; ext1 ;ext2="quoted"\r\nabcdefghijklmnopqrstuvwxyz\r\n' +
+      '1A;ext1;ext2="quo\\"ted";e3=t\r\nabcdefghijklmnopqrstuvwxyz\r\n' +
       "1\r\n!\r\n" +
       "0;last=1\r\nX-Checksum: abc\r\nX-Other: def\r\n\r\n",
   ),

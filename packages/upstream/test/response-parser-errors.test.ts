@@ -68,6 +68,11 @@ const errorCases: ErrorCase[] = [
   bad("a bare LF inside a header name", `${OK}X\nY: b\r\n${END}`),
   bad("a bare CR inside a header value", `${OK}X: a\rb\r\n${END}`),
   bad("a NUL inside a header value", `${OK}X: a\0b\r\n${END}`),
+  // Control bytes llhttp refuses too (#15): passed on, they would reach clients in osp's own response head.
+  ...["\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f"].map((c) =>
+    bad(`the control byte ${JSON.stringify(c)} inside a header value`, `${OK}X: a${c}b\r\n${END}`),
+  ),
+  bad("a control byte in a header value's leading blanks", `${OK}X: \x0b a\r\n${END}`),
   ...["abc", "-1", "+5", "5, 5", "5 5", "", "0x10", "1e3", "1234567890123456"].map((v) =>
     bad(`content-length: ${JSON.stringify(v)}`, `${OK}Content-Length: ${v}\r\n\r\n`),
   ),
@@ -95,8 +100,33 @@ const errorCases: ErrorCase[] = [
     `HTTP/1.1 100 Continue\r\n\r\n${OK}X: ${"p".repeat(60)}\r\n\r\n`,
     64,
   ),
-  ...["g", "5x", "", "-1", "0x5", "+5", " 5", ";a=b", "10000000000000"].map((size) =>
+  ...["g", "5x", "", "-1", "0x5", "+5", " 5", ";a=b", "20000000000000"].map((size) =>
     bad(`a chunk-size line of ${JSON.stringify(size)}`, `${CHUNKED_HEAD}${size}\r\nhello\r\n0\r\n\r\n`),
+  ),
+  // No whitespace after the size (llhttp without its lenient flag; RFC 9112's BWS before ";" is no exception).
+  ...["5 ", "5\t", "5 ;a", "5; a", "5;a =b", "5;a= b", "5;a=b "].map((size) =>
+    bad(`a chunk-size line of ${JSON.stringify(size)}`, `${CHUNKED_HEAD}${size}\r\nhello\r\n0\r\n\r\n`),
+  ),
+  // Chunk extensions: ";" name [ "=" ( token / quoted-string ) ], as llhttp checks them.
+  ...[
+    "5;",
+    "5;;a",
+    "5;=b",
+    "5;a=",
+    "5;a=b;",
+    "5;a=b=c",
+    "5;a=b c",
+    "5;a@",
+    '5;a="x"y',
+    '5;a="x',
+    '5;a="\x01"',
+    '5;a="\\\x7f"',
+  ].map((line) =>
+    bad(`a chunk extension in ${JSON.stringify(line)}`, `${CHUNKED_HEAD}${line}\r\nhello\r\n0\r\n\r\n`),
+  ),
+  // Trailer lines: name, colon, value, as in the head.
+  ...["X-T a", ": a", "X T: a", "X-T: a\x01", "X-T: \x7f", " X-T: a", "\tX-T: a"].map((line) =>
+    bad(`a trailer line ${JSON.stringify(line)}`, `${CHUNKED_HEAD}5\r\nhello\r\n0\r\n${line}\r\n\r\n`),
   ),
   bad("a chunk-size line ended by a bare LF", `${CHUNKED_HEAD}5\nhello\r\n0\r\n\r\n`),
   bad("a chunk-size CR followed by something other than LF", `${CHUNKED_HEAD}5\rhello\r\n0\r\n\r\n`),

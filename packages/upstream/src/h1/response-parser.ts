@@ -2,8 +2,11 @@
  * An incremental HTTP/1.1 response parser (RFC 9112) for one connection: fed whatever each socket read
  * returned, it reports heads and body slices without copying the body. Strict where a lenient reading would
  * let an upstream smuggle a second response into one (both Content-Length and Transfer-Encoding, two
- * different lengths, a codings list other than `chunked`, bare LF, obs-fold); anything else is an
- * `UpstreamProtocolError` and the connection must be closed.
+ * different lengths, a codings list other than `chunked`, bare LF, obs-fold), and as strict as llhttp (Node's
+ * parser, which test/response-parser-differential.test.ts compares it with) about the rest: control bytes in
+ * field values, whitespace in chunk-size lines, malformed chunk extensions and trailer lines. Anything refused is
+ * an `UpstreamProtocolError` and the connection must be closed. Every byte is looked at a bounded number of
+ * times, however hostile the input and however it is split into reads (#15).
  */
 
 /** A response the parser cannot accept; `code` is stable (map-upstream-error.ts maps it). */
@@ -35,34 +38,67 @@ const TRAILERS = 5; // chunked: trailer lines up to the empty line
 const UNTIL_CLOSE = 6; // neither length nor chunked: the body ends when the connection does
 const DONE = 7;
 
+// Where a chunk-size line is (RFC 9112 §7.1.1, as strict as llhttp: no whitespace anywhere in it).
+const SIZE = 0; // hex digits
+const EXT_NAME_START = 1; // after ";": the first character of an extension name
+const EXT_NAME = 2;
+const EXT_VALUE_START = 3; // after "="
+const EXT_VALUE_TOKEN = 4;
+const EXT_QUOTED = 5; // inside a quoted-string
+const EXT_QUOTED_PAIR = 6; // after a backslash in a quoted-string
+const EXT_AFTER_QUOTED = 7;
+const LINE_CR = 8; // the CR was seen: only LF may follow
+
 const CR = 13;
 const LF = 10;
 /** A chunk-size line longer than this is hostile (16 hex digits + a generous extension). */
 const MAX_CHUNK_LINE_BYTES = 4096;
 /** Chunked trailers are read and dropped; more than this is hostile. */
 const MAX_TRAILER_BYTES = 16 * 1024;
+/** A head-carry buffer grown past this is dropped once its head is parsed (most heads fit in one read). */
+const KEEP_CARRY_BYTES = 4096;
+/** Chunk sizes beyond 2^53 are refused: beyond any object size, and no longer exact doubles. */
+const MAX_CHUNK_SIZE = Number.MAX_SAFE_INTEGER;
 
-/** RFC 9110 token characters, for header names. */
-const TOKEN = new Uint8Array(128);
+/** RFC 9110 token characters, for header names and chunk extensions. */
+const TOKEN = new Uint8Array(256);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
   TOKEN[c.charCodeAt(0)] = 1;
 }
+
+/**
+ * Bytes allowed in a field value (RFC 9110 §5.5: HTAB, SP, VCHAR, obs-text), as llhttp allows them: a control
+ * byte (NUL, CR, LF, 0x01–0x08, 0x0B–0x1F, DEL) is refused rather than passed on to clients.
+ */
+const FIELD_VALUE = new Uint8Array(256);
+FIELD_VALUE[9] = 1;
+for (let c = 0x20; c < 256; c++) if (c !== 0x7f) FIELD_VALUE[c] = 1;
+
+/** qdtext of a quoted chunk-extension value (RFC 9110 §5.6.4): a field-value byte but `"` and `\`. */
+const QDTEXT = FIELD_VALUE.slice();
+QDTEXT[34] = 0;
+QDTEXT[92] = 0;
 
 export class ResponseParser {
   readonly #sink: ResponseSink;
   readonly #maxHeadBytes: number;
   #state = DONE;
   #bodiless = false;
-  /** Head bytes carried over from earlier reads (a head split across reads); null when none. */
-  #partial: Buffer | null = null;
+  /**
+   * Head (or trailer) bytes carried over from earlier reads, in `#carry[0, #carryBytes)`: copied once each,
+   * since the read buffer is reused, and searched never again (`#sinceLf` and `#lastCr` carry the search).
+   */
+  #carry: Buffer | null = null;
+  #carryBytes = 0;
+  /** Bytes of the current head line seen so far (capped at 2), and whether the last of them was a CR. */
+  #sinceLf = 0;
+  #lastCr = false;
   #remaining = 0;
   #keepAlive = true;
   #lineBytes = 0;
   #chunkSize = 0;
   #sizeDigits = 0;
-  #inExtension = false;
-  #afterSizeBlank = false;
-  #sawCr = false;
+  #lineState = SIZE;
 
   constructor(sink: ResponseSink, maxHeadBytes: number) {
     this.#sink = sink;
@@ -73,7 +109,9 @@ export class ResponseParser {
   expect(bodiless: boolean): void {
     this.#state = HEAD;
     this.#bodiless = bodiless;
-    this.#partial = null;
+    this.#carryBytes = 0;
+    this.#sinceLf = 0;
+    this.#lastCr = false;
     this.#keepAlive = true;
   }
 
@@ -90,7 +128,8 @@ export class ResponseParser {
   /**
    * Parses `buf[start, end)`. Returns the offset where parsing stopped: `end`, or the first byte after a
    * completed response (bytes beyond it are not part of any request this connection sent). Throws
-   * `UpstreamProtocolError`; the sink's own exceptions propagate.
+   * `UpstreamProtocolError`; the sink's own exceptions propagate. Bytes of `buf` outside `[start, end)` are never
+   * read, and none are referenced after the call returns but the body slices handed to the sink.
    */
   execute(buf: Buffer, start: number, end: number): number {
     let at = start;
@@ -153,41 +192,95 @@ export class ResponseParser {
 
   // ---- head ----
 
+  /**
+   * Finds the end of a head (or trailer section), the LF of its first empty line, in `buf[start, end)`: returns
+   * the offset just past it, or -1 (`#sinceLf` and `#lastCr` carry the scan to the next read). Jumps from LF to
+   * LF, so each byte is looked at once however the section is split into reads; a bare LF is refused at once.
+   */
+  #findSectionEnd(buf: Buffer, start: number, end: number): number {
+    // Bytes past `end` are left over from an earlier read of a reused buffer: a view stops the search there.
+    const view = end === buf.length ? buf : buf.subarray(0, end);
+    let at = start;
+    let sinceLf = this.#sinceLf;
+    let lastCr = this.#lastCr;
+    while (at < end) {
+      const lf = view.indexOf(LF, at);
+      if (lf < 0) {
+        this.#sinceLf = Math.min(sinceLf + (end - at), 2); // only "nothing" and "a CR alone" matter
+        this.#lastCr = buf[end - 1] === CR;
+        return -1;
+      }
+      if (!(lf > at ? buf[lf - 1] === CR : lastCr)) {
+        throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "bare LF in the response head");
+      }
+      const emptyLine = sinceLf + (lf - at) === 1; // nothing but the CR since the last LF
+      sinceLf = 0;
+      lastCr = false;
+      at = lf + 1;
+      if (emptyLine) {
+        this.#sinceLf = 0;
+        this.#lastCr = false;
+        return at;
+      }
+    }
+    this.#sinceLf = sinceLf;
+    this.#lastCr = lastCr;
+    return -1;
+  }
+
+  /** Copies `buf[from, to)` after the carried bytes (which the size checks have bounded). */
+  #carryOver(buf: Buffer, from: number, to: number): void {
+    const needed = this.#carryBytes + (to - from);
+    let carry = this.#carry;
+    if (carry === null || carry.length < needed) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, 2 * (carry?.length ?? 0), 1024));
+      if (carry !== null) carry.copy(grown, 0, 0, this.#carryBytes);
+      carry = grown;
+      this.#carry = carry;
+    }
+    buf.copy(carry, this.#carryBytes, from, to);
+    this.#carryBytes = needed;
+  }
+
+  /**
+   * The section (head or trailers) that ends at `found` in `buf` (or does not end in this read: -1), as latin1
+   * text without its final CRLFCRLF; null when it continues in the next read. Throws when it grows past
+   * `limit` bytes, CRLFCRLF included.
+   */
+  #takeSection(buf: Buffer, start: number, end: number, limit: number, found: number): string | null {
+    const total = this.#carryBytes + ((found < 0 ? end : found) - start);
+    if (total > limit) {
+      throw new UpstreamProtocolError(
+        "OSP_HEADERS_OVERFLOW",
+        this.#state === HEAD ? "response head too large" : "chunked trailers too large",
+      );
+    }
+    if (found < 0) {
+      this.#carryOver(buf, start, end);
+      return null;
+    }
+    if (this.#carryBytes === 0) return buf.toString("latin1", start, Math.max(start, found - 4));
+    this.#carryOver(buf, start, found);
+    const carry = this.#carry!;
+    const text = carry.toString("latin1", 0, Math.max(0, this.#carryBytes - 4));
+    this.#carryBytes = 0;
+    if (carry.length > KEEP_CARRY_BYTES) this.#carry = null;
+    return text;
+  }
+
   #readHead(buf: Buffer, start: number, end: number): number {
-    // Bytes past `end` are left over from an earlier read of a reused buffer: never look at them.
-    let data = end === buf.length ? buf : buf.subarray(0, end);
-    let from = start;
-    let to = end;
-    let carried = 0;
-    if (this.#partial !== null) {
-      carried = this.#partial.length;
-      data = Buffer.concat([this.#partial, buf.subarray(start, end)]);
-      from = 0;
-      to = data.length;
-    }
-    // The head ends at the first CRLFCRLF; search from a little before the new bytes.
-    const headEnd = data.indexOf("\r\n\r\n", Math.max(from, carried - 3), "latin1");
-    if (headEnd < 0 ? to - from > this.#maxHeadBytes : headEnd + 4 - from > this.#maxHeadBytes) {
-      throw new UpstreamProtocolError("OSP_HEADERS_OVERFLOW", "response head too large");
-    }
-    if (headEnd < 0) {
-      // Copied: the read buffer is reused by the next read.
-      this.#partial = Buffer.from(data.subarray(from, to));
-      return end;
-    }
-    this.#partial = null;
-    const consumedNew = headEnd + 4 - carried - from; // bytes of `buf` that belong to this head
-    this.#parseHead(data.toString("latin1", from, headEnd));
-    return start + consumedNew;
+    const found = this.#findSectionEnd(buf, start, end);
+    const text = this.#takeSection(buf, start, end, this.#maxHeadBytes, found);
+    if (text === null) return end;
+    this.#parseHead(text);
+    return found;
   }
 
   #parseHead(text: string): void {
     const lines = text.split("\r\n");
     const statusLine = lines[0] ?? "";
-    // HTTP-version SP 3DIGIT SP [reason]; a missing reason (no second SP) is tolerated, as RFC 9112 allows.
-    if (!/^HTTP\/1\.[01] [1-9][0-9][0-9](?: [^\r\n\0]*)?$/.test(statusLine)) {
+    if (!isStatusLine(statusLine))
       throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "malformed status line");
-    }
     const http10 = statusLine.charCodeAt(7) === 48; // "HTTP/1.0"
     const status = Number(statusLine.slice(9, 12));
     const headers: Array<readonly [string, string]> = [];
@@ -198,22 +291,13 @@ export class ResponseParser {
     let sawKeepAlive = false;
     for (let i = 1; i < lines.length; i++) {
       const line = lines[i]!;
-      const colon = line.indexOf(":");
-      if (colon <= 0) throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "malformed header line");
-      for (let j = 0; j < colon; j++) {
-        const c = line.charCodeAt(j);
-        if (c > 127 || TOKEN[c] !== 1) {
-          throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "invalid header name");
-        }
-      }
+      const colon = headerNameEnd(line);
       const name = line.slice(0, colon).toLowerCase();
-      const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
-      if (/[\0\r\n]/.test(value)) throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "invalid header value");
+      const value = headerValue(line, colon + 1);
       headers.push([name, value]);
       if (name === "content-length") {
-        if (!/^[0-9]{1,15}$/.test(value)) {
+        if (!isDecimal(value, 15))
           throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "invalid content-length");
-        }
         const n = Number(value);
         if (contentLength >= 0 && n !== contentLength) {
           throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "conflicting content-length headers");
@@ -267,64 +351,81 @@ export class ResponseParser {
     this.#state = CHUNK_SIZE;
     this.#chunkSize = 0;
     this.#sizeDigits = 0;
-    this.#inExtension = false;
-    this.#afterSizeBlank = false;
-    this.#sawCr = false;
+    this.#lineState = SIZE;
     this.#lineBytes = 0;
   }
 
-  /** chunk-size [; ext] CRLF */
+  /**
+   * chunk-size *( ";" ext-name [ "=" ( token / quoted-string ) ] ) CRLF, byte by byte, with no whitespace
+   * (RFC 9112 §7.1.1 allows BWS around ";" and "=", llhttp refuses it, and no object store sends extensions).
+   */
   #readChunkSize(buf: Buffer, start: number, end: number): number {
     let at = start;
+    let state = this.#lineState;
     while (at < end) {
       const c = buf[at++]!;
       if (++this.#lineBytes > MAX_CHUNK_LINE_BYTES) {
         throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "chunk-size line too long");
       }
-      if (this.#sawCr) {
-        if (c !== LF || this.#sizeDigits === 0) {
-          throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "malformed chunk-size line");
+      switch (state) {
+        case SIZE: {
+          const digit = hexValue(c);
+          if (digit >= 0) {
+            this.#chunkSize = this.#chunkSize * 16 + digit;
+            this.#sizeDigits++;
+            if (this.#chunkSize > MAX_CHUNK_SIZE) {
+              throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "malformed chunk size");
+            }
+            continue;
+          }
+          if (this.#sizeDigits === 0 || (c !== CR && c !== 59) /* ; */) {
+            throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "malformed chunk-size line");
+          }
+          state = c === CR ? LINE_CR : EXT_NAME_START;
+          continue;
         }
-        if (this.#chunkSize === 0) {
-          this.#state = TRAILERS;
-          this.#lineBytes = 0;
-          this.#sawCr = false;
-          this.#remaining = 0; // bytes of the current trailer line
+        case EXT_NAME_START:
+        case EXT_VALUE_START:
+          if (TOKEN[c] === 1) state = state === EXT_NAME_START ? EXT_NAME : EXT_VALUE_TOKEN;
+          else if (c === 34 /* " */ && state === EXT_VALUE_START) state = EXT_QUOTED;
+          else throw badExtension();
+          continue;
+        case EXT_NAME:
+        case EXT_VALUE_TOKEN:
+        case EXT_AFTER_QUOTED:
+          if (c === CR) state = LINE_CR;
+          else if (c === 59 /* ; */) state = EXT_NAME_START;
+          else if (c === 61 /* = */ && state === EXT_NAME) state = EXT_VALUE_START;
+          else if (TOKEN[c] !== 1 || state === EXT_AFTER_QUOTED) throw badExtension();
+          continue;
+        case EXT_QUOTED:
+          if (c === 34 /* " */) state = EXT_AFTER_QUOTED;
+          else if (c === 92 /* \\ */) state = EXT_QUOTED_PAIR;
+          else if (QDTEXT[c] !== 1) throw badExtension();
+          continue;
+        case EXT_QUOTED_PAIR:
+          if (FIELD_VALUE[c] !== 1) throw badExtension();
+          state = EXT_QUOTED;
+          continue;
+        default: {
+          // LINE_CR
+          if (c !== LF) throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "malformed chunk-size line");
+          if (this.#chunkSize === 0) {
+            // The trailer section: like a head, it ends with its first empty line (at once when there are none).
+            this.#state = TRAILERS;
+            this.#carryBytes = 0;
+            this.#sinceLf = 0;
+            this.#lastCr = false;
+            return at;
+          }
+          this.#remaining = this.#chunkSize;
+          this.#lineBytes = 0; // #readChunkEnd counts the CRLF after the data with it
+          this.#state = CHUNK_DATA;
           return at;
         }
-        this.#remaining = this.#chunkSize;
-        this.#lineBytes = 0; // #readChunkEnd counts the CRLF after the data with it
-        this.#state = CHUNK_DATA;
-        return at;
-      }
-      if (c === CR) {
-        this.#sawCr = true;
-      } else if (this.#inExtension) {
-        if (c === LF || c === 0)
-          throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "malformed chunk extension");
-      } else if (c === 59 /* ; */) {
-        if (this.#sizeDigits === 0) {
-          throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "malformed chunk-size line");
-        }
-        this.#inExtension = true;
-      } else if (c === 32 || c === 9) {
-        // RFC 9112 §7.1.1: whitespace after the size may only lead to an extension.
-        if (this.#sizeDigits === 0) {
-          throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "malformed chunk-size line");
-        }
-        this.#afterSizeBlank = true;
-      } else if (this.#afterSizeBlank) {
-        throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "malformed chunk-size line");
-      } else {
-        const digit = hexValue(c);
-        // 13 hex digits = 2^52: beyond any object size and still an exact double.
-        if (digit < 0 || this.#sizeDigits >= 13) {
-          throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "malformed chunk size");
-        }
-        this.#chunkSize = this.#chunkSize * 16 + digit;
-        this.#sizeDigits++;
       }
     }
+    this.#lineState = state;
     return at;
   }
 
@@ -341,31 +442,17 @@ export class ResponseParser {
     return at + 1;
   }
 
-  /** Trailer lines (dropped) up to the empty line; `#remaining` counts the current line's bytes. */
+  /** Trailer lines up to the empty line: checked as header lines are (llhttp does), then dropped. */
   #readTrailers(buf: Buffer, start: number, end: number): number {
-    let at = start;
-    while (at < end) {
-      const c = buf[at++]!;
-      if (++this.#lineBytes > MAX_TRAILER_BYTES) {
-        throw new UpstreamProtocolError("OSP_HEADERS_OVERFLOW", "chunked trailers too large");
-      }
-      if (this.#sawCr) {
-        if (c !== LF) throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "malformed trailer line");
-        this.#sawCr = false;
-        if (this.#remaining === 0) {
-          this.#complete();
-          return at;
-        }
-        this.#remaining = 0;
-      } else if (c === CR) {
-        this.#sawCr = true;
-      } else if (c === LF || c === 0) {
-        throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "malformed trailer line");
-      } else {
-        this.#remaining++;
-      }
+    // An empty section (one CRLF) reads as "": its text is everything before the final CRLFCRLF.
+    const found = this.#findSectionEnd(buf, start, end);
+    const text = this.#takeSection(buf, start, end, MAX_TRAILER_BYTES, found);
+    if (text === null) return end;
+    if (text.length > 0) {
+      for (const line of text.split("\r\n")) headerValue(line, headerNameEnd(line) + 1);
     }
-    return at;
+    this.#complete();
+    return found;
   }
 
   #complete(): void {
@@ -376,8 +463,72 @@ export class ResponseParser {
   /** Stops parsing the current response (the caller gave up on it); the connection must not be reused. */
   abandon(): void {
     this.#state = DONE;
-    this.#partial = null;
+    this.#carryBytes = 0;
   }
+}
+
+/** `HTTP/1.x SP 3DIGIT [SP reason]` (a missing reason is tolerated, as RFC 9112 §4 allows); no regex. */
+function isStatusLine(line: string): boolean {
+  if (!line.startsWith("HTTP/1.") || line.length < 12) return false;
+  const minor = line.charCodeAt(7);
+  if ((minor !== 48 && minor !== 49) || line.charCodeAt(8) !== 32) return false;
+  const first = line.charCodeAt(9);
+  if (first < 49 || first > 57 || !isDigit(line.charCodeAt(10)) || !isDigit(line.charCodeAt(11)))
+    return false;
+  if (line.length === 12) return true;
+  if (line.charCodeAt(12) !== 32) return false;
+  // The reason phrase: HTAB, SP, VCHAR, obs-text; llhttp takes control bytes here, nothing reads them.
+  for (let i = 13; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 0 || c === CR || c === LF) return false;
+  }
+  return true;
+}
+
+/** The offset of the colon ending a header (or trailer) line's name; throws unless the name is a token. */
+function headerNameEnd(line: string): number {
+  let i = 0;
+  for (; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 58 /* : */) break;
+    if (c > 255 || TOKEN[c] !== 1) throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "invalid header name");
+  }
+  if (i === 0 || i === line.length)
+    throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "malformed header line");
+  return i;
+}
+
+/**
+ * The value of a header line from `from`, without surrounding blanks (a loop: a regex trimming both ends is
+ * quadratic in a run of blanks, #15); throws on a byte no field value may hold.
+ */
+function headerValue(line: string, from: number): string {
+  let first = line.length;
+  let last = from - 1;
+  for (let i = from; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (FIELD_VALUE[c] !== 1) throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "invalid header value");
+    if (c !== 32 && c !== 9) {
+      if (first === line.length) first = i;
+      last = i;
+    }
+  }
+  return first > last ? "" : line.slice(first, last + 1);
+}
+
+/** 1 to `maxDigits` decimal digits. */
+function isDecimal(text: string, maxDigits: number): boolean {
+  if (text.length === 0 || text.length > maxDigits) return false;
+  for (let i = 0; i < text.length; i++) if (!isDigit(text.charCodeAt(i))) return false;
+  return true;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function badExtension(): UpstreamProtocolError {
+  return new UpstreamProtocolError("OSP_BAD_RESPONSE", "malformed chunk extension");
 }
 
 function hexValue(c: number): number {
