@@ -40,28 +40,45 @@ export async function startStack(
     log?: Logger;
     /** The access key osp signs upstream requests with (default: the upstream's own). */
     upstreamAccessKeyId?: string;
+    /** The endpoint's `keys` setting (default `safe`: keys with dot segments refused). */
+    keys?: "safe" | "literal";
+    /** Credentials added to alice's and bob's (their rules go in `authorizationYaml`). */
+    credentials?: ReadonlyArray<{ accessKeyId: string; secretAccessKey: string; principal: string }>;
+    /** When given, osp reaches the upstream through a recording proxy that appends every request here. */
+    recordUpstream?: Recorded[];
   } = {},
 ): Promise<Stack> {
   const buckets = ["data", "mapped-upstream", "forbidden"];
   const upstream =
     options.upstream === "radosgw" ? await startRadosgw({ buckets }) : await startS3rver({ buckets });
+  const proxy =
+    options.recordUpstream === undefined
+      ? null
+      : await startRecordingProxy(upstream.url, options.recordUpstream);
   const extraYaml = options.extraYaml ?? "";
+  const moreCredentials = (options.credentials ?? [])
+    .map(
+      (c) =>
+        `\n  - { accessKeyId: ${c.accessKeyId}, secretAccessKey: ${c.secretAccessKey}, principal: ${c.principal} }`,
+    )
+    .join("");
   const config = compileConfig(
     `
 listen: { host: 127.0.0.1, port: 0 }
 logging: { level: silent }
 endpoints:
   local:
-    url: ${upstream.url}
+    url: ${proxy?.url ?? upstream.url}
     addressing: path
     auth: { type: hmac, accessKeyId: ${options.upstreamAccessKeyId ?? upstream.accessKeyId}, secretAccessKey: ${upstream.secretAccessKey} }
+    keys: ${options.keys ?? "safe"}
 buckets:
   data: { endpoint: local }
   mapped: { endpoint: local, upstreamBucket: mapped-upstream }
   forbidden: { endpoint: local }
 credentials:
   - { accessKeyId: ${ALICE.accessKeyId}, secretAccessKey: ${ALICE.secretAccessKey}, principal: alice }
-  - { accessKeyId: ${BOB.accessKeyId}, secretAccessKey: ${BOB.secretAccessKey}, principal: bob }
+  - { accessKeyId: ${BOB.accessKeyId}, secretAccessKey: ${BOB.secretAccessKey}, principal: bob }${moreCredentials}
 authorization:
   rules:
     - { principal: alice, buckets: [data, mapped, "ext-*"], actions: ["*"] }
@@ -95,6 +112,7 @@ ${extraYaml}`,
     async close() {
       for (const c of clients) c.destroy();
       await worker.close(2_000);
+      await proxy?.close();
       await upstream.close();
     },
   };

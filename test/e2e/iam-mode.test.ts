@@ -48,7 +48,7 @@ interface IamStack {
  */
 async function startIamStack(
   t: TestContext,
-  options: { apiKey?: string; iamUrl?: string; tokenLifetimeSeconds?: number } = {},
+  options: { apiKey?: string; iamUrl?: string; tokenLifetimeSeconds?: number; spoolBytes?: number } = {},
 ): Promise<IamStack> {
   const iam = await startFakeIamServer(
     options.tokenLifetimeSeconds === undefined ? {} : { tokenLifetimeSeconds: options.tokenLifetimeSeconds },
@@ -63,6 +63,7 @@ async function startIamStack(
     `
 listen: { host: 127.0.0.1, port: 0 }
 logging: { level: silent }
+limits: { spoolBytes: ${options.spoolBytes ?? 8388608} }
 endpoints:
   cos:
     url: ${proxy.url}
@@ -250,8 +251,8 @@ describe("osp in IBM IAM mode", () => {
     assert.notEqual(second, first);
   });
 
-  test("a refused token is not retried for a request with a body (not replayable): the 403 reaches the client", async (t) => {
-    const { iam, store, recorded, revoked, client } = await startIamStack(t);
+  test("a refused token is not retried for a streamed body (not replayable): the 403 reaches the client", async (t) => {
+    const { iam, store, recorded, revoked, client } = await startIamStack(t, { spoolBytes: 0 });
     await client.send(new PutObjectCommand({ Bucket: "cos-data", Key: "r.txt", Body: "one" }));
     const first = /^Bearer (\S+)$/.exec(recorded.at(-1)?.headers.authorization?.toString() ?? "")?.[1];
     assert.ok(first !== undefined);
@@ -265,6 +266,18 @@ describe("osp in IBM IAM mode", () => {
     // The refused token was dropped: the next request fetches a new one and succeeds.
     const got = await client.send(new GetObjectCommand({ Bucket: "cos-data", Key: "r.txt" }));
     assert.equal(await got.Body?.transformToString(), "one");
+    assert.equal(iam.stats.tokensIssued, 2);
+  });
+
+  test("a refused token is retried once for a spooled body (osp holds it whole): the upload succeeds", async (t) => {
+    const { iam, store, recorded, revoked, client } = await startIamStack(t);
+    await client.send(new PutObjectCommand({ Bucket: "cos-data", Key: "r.txt", Body: "one" }));
+    const first = /^Bearer (\S+)$/.exec(recorded.at(-1)?.headers.authorization?.toString() ?? "")?.[1];
+    assert.ok(first !== undefined);
+    revoked.add(first);
+    await client.send(new PutObjectCommand({ Bucket: "cos-data", Key: "r.txt", Body: "two" }));
+    assert.equal(store.stats.denied, 1);
+    assert.deepEqual(store.objects.get("/cos-data/r.txt")?.body, Buffer.from("two"));
     assert.equal(iam.stats.tokensIssued, 2);
   });
 

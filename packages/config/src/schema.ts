@@ -64,6 +64,11 @@ const endpoint = z.strictObject({
   caFile: z.string().optional(),
   /** What to do with flexible checksums (x-amz-checksum-*) after osp verified them: drop or forward. */
   checksums: z.enum(["drop", "forward"]).default("drop"),
+  /**
+   * `safe`: object keys with `.` or `..` segments are refused (stores that map keys to file paths resolve
+   * them). `literal`: the store keeps keys as given (AWS S3, Ceph RGW, IBM COS), so such keys pass.
+   */
+  keys: z.enum(["safe", "literal"]).default("safe"),
   pool: z
     .strictObject({
       connections: z.number().int().min(1).max(4096).default(128),
@@ -237,6 +242,20 @@ export const configSchema = z.strictObject({
       requestTimeout: duration.default(0),
       /** Longest silence on a request body or response before the request is failed. */
       idleTimeout: duration.default(60_000),
+      /** Request bodies up to this size are verified whole before the upstream request starts (0 = never). */
+      spoolBytes: z
+        .number()
+        .int()
+        .min(0)
+        .max(64 * 1024 * 1024)
+        .default(8 * 1024 * 1024),
+      /** Bytes all spooled bodies of one worker may hold at once; a body that does not fit streams. */
+      spoolTotalBytes: z
+        .number()
+        .int()
+        .min(0)
+        .max(1024 * 1024 * 1024)
+        .default(32 * 1024 * 1024),
     })
     .prefault({}),
   addressing: z

@@ -41,6 +41,10 @@ export const S3_ERRORS = {
     message:
       "The request contained trailing data that was not well-formed or did not conform to our published schema.",
   },
+  MalformedXML: {
+    status: 400,
+    message: "The XML you provided was not well-formed or did not validate against our published schema.",
+  },
   MethodNotAllowed: { status: 405, message: "The specified method is not allowed against this resource." },
   MissingContentLength: { status: 411, message: "You must provide the Content-Length HTTP header." },
   NoSuchBucket: { status: 404, message: "The specified bucket does not exist." },

@@ -97,6 +97,27 @@ export async function authorizeCopySource(
   return { route, key: source.key, versionId: source.versionId };
 }
 
+/**
+ * DeleteObjects: each key of its body, as a delete of that key (so a prefix-limited grant covers the keys
+ * under its prefixes, and a deny covers the keys it names). Verdicts are asked together.
+ */
+export async function authorizeDeletedKeys(
+  core: GatewayCore,
+  facts: AuthzFacts,
+  bucket: string,
+  keys: readonly string[],
+): Promise<void> {
+  const pending: Array<Promise<boolean>> = [];
+  for (const key of keys) {
+    const verdict = core.authorizer({ ...facts, action: "delete", bucket, key, listPrefix: null });
+    if (verdict === false) throw new S3Error("AccessDenied");
+    if (verdict !== true) pending.push(verdict);
+  }
+  if (pending.length > 0 && !(await Promise.all(pending)).every((v) => v === true)) {
+    throw new S3Error("AccessDenied");
+  }
+}
+
 /** ListBuckets: the configured buckets the caller may list any part of. */
 export async function visibleBuckets(core: GatewayCore, facts: AuthzFacts): Promise<string[]> {
   const buckets = [...core.routes.byBucket.keys()];

@@ -67,10 +67,16 @@ export function compileRules(config: Config): RuleAuthorizer {
       // and a prefix-limited deny does not; the rest act on keys the request line does not name
       // (DeleteObjects lists them in its body) or on the whole bucket, so a prefix-limited allow does not
       // cover them and a prefix-limited deny does.
-      const subject = f.key ?? f.listPrefix;
-      if (subject === null) {
-        if ((f.action === "list") === r.deny) return false;
-      } else if (!r.prefixes.some((p) => subject.startsWith(p))) return false;
+      // A listing is covered by an allow when its prefix lies inside one of the rule's prefixes, and refused
+      // by a deny when it could show any name under one (its prefix and the denied one overlap: `""` and
+      // `secre` both reach `secret/`).
+      if (f.key !== null) {
+        if (!r.prefixes.some((p) => f.key!.startsWith(p))) return false;
+      } else if (f.listPrefix !== null) {
+        const listed = f.listPrefix;
+        const overlaps = (p: string): boolean => listed.startsWith(p) || (r.deny && p.startsWith(listed));
+        if (!r.prefixes.some(overlaps)) return false;
+      } else if ((f.action === "list") === r.deny) return false;
     }
     return true;
   };

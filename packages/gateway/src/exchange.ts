@@ -4,19 +4,42 @@
  * order; nothing (method, header, query, Expect) skips authentication. Per-request state lives in this
  * class, every field set in the constructor.
  */
+
+import { isUtf8 } from "node:buffer";
+import { createHash } from "node:crypto";
 import { S3Error } from "@osp/errors";
 import type { IncomingRequest, RequestBody, ResponseWriter } from "@osp/http";
-import { classifyOperation, parseQuery, resolveTarget, type S3Target } from "@osp/s3";
+import {
+  checkKeySegments,
+  classifyOperation,
+  type KeyMode,
+  parseDeleteObjects,
+  parseQuery,
+  renderDeleteObjects,
+  resolveTarget,
+  type S3Operation,
+  type S3Target,
+  type UpstreamQuery,
+  upstreamQueryFor,
+} from "@osp/s3";
 import { type AuthenticatedRequest, authenticateRequest } from "@osp/sigv4";
 import { createUpstreamBody, sendUpstream, type UpstreamBody, type UpstreamCall } from "@osp/upstream";
-import { authorizeCopySource, authorizeTarget, requestFacts, visibleBuckets } from "./authorize-request.js";
+import type { AuthzFacts } from "./authorize.js";
+import {
+  authorizeCopySource,
+  authorizeDeletedKeys,
+  authorizeTarget,
+  requestFacts,
+  visibleBuckets,
+} from "./authorize-request.js";
 import type { BodyPlan, PooledBodyVerifier } from "./body-plan.js";
 import { planBody } from "./body-plan.js";
 import { forwardRequestHeaders, forwardResponseHeaders, headerValue } from "./forward-headers.js";
 import type { GatewayCore } from "./gateway-core.js";
+import { BODILESS, headerPolicy, isPrivilegedHeader } from "./header-policy.js";
 import { HeldErrorBody, REFUSED_CREDENTIALS } from "./held-error-body.js";
 import type { ClientCredential } from "./identity.js";
-import { upstreamQuery } from "./query.js";
+import { encodeQuery } from "./query.js";
 import type { Route, UpstreamAuth } from "./routes.js";
 import { signUpstream } from "./upstream-auth.js";
 
@@ -52,6 +75,8 @@ export class Exchange {
   /** `limits.requestTimeout` for the whole exchange; `limits.idleTimeout` for silence on the client body. */
   private requestTimer: NodeJS.Timeout | null;
   private idleTimer: NodeJS.Timeout | null;
+  /** Bytes of the worker's spool this exchange holds (`reserveSpool`). */
+  private spoolReserved: number;
 
   constructor(core: GatewayCore, req: IncomingRequest, body: RequestBody, res: ResponseWriter) {
     this.id = core.nextRequestId();
@@ -80,6 +105,7 @@ export class Exchange {
     this.finished = false;
     this.requestTimer = null;
     this.idleTimer = null;
+    this.spoolReserved = 0;
     res.onAborted(() => this.onClientAbort());
     if (body.hasBody) {
       body.onData((chunk, last) => this.onClientData(chunk, last));
@@ -122,15 +148,30 @@ export class Exchange {
         const xml = this.core.renderListBuckets(visible, credential.principal.name);
         return this.respond(200, [["content-type", "application/xml"]], xml);
       }
-      await authorizeTarget(this.core, facts, action, target, query);
+      // DeleteObjects names its keys in its body: each one is authorized once the body is read.
+      if (operation !== "DeleteObjects") await authorizeTarget(this.core, facts, action, target, query);
       const copySource = headerValue(this.req.headers, "x-amz-copy-source");
       const copy = copySource === null ? null : await authorizeCopySource(this.core, facts, copySource);
 
-      // Phase 4: resolve upstream.
+      // Phase 4: resolve upstream, and build the upstream request from what was understood and authorized
+      // (docs/security.md): the key checked, the query and headers the operation takes, nothing else.
       this.phase = "forward";
       const route = target.bucket === null ? null : this.core.routes.byBucket.get(target.bucket);
       if (route === null || route === undefined) {
         throw new S3Error("NoSuchBucket", undefined, { fields: [["BucketName", target.bucket ?? ""]] });
+      }
+      const keys = route.endpoint.keys;
+      if (target.key !== null) {
+        const refused = checkKeySegments(target.key, keys);
+        if (refused !== null) throw refused;
+      }
+      const upstreamQuery = upstreamQueryFor(operation, query, keys);
+      if (upstreamQuery instanceof S3Error) throw upstreamQuery;
+      if (hasPrivilegedHeader(this.req.headers, upstreamQuery.hoisted)) {
+        // ACLs, grants, object lock, governance bypass, website redirects: the `admin` action as well.
+        this.phase = "authorize";
+        await authorizeTarget(this.core, facts, "admin", target, query);
+        this.phase = "forward";
       }
       let copyHeader: string | null = null;
       if (copy !== null) {
@@ -140,6 +181,8 @@ export class Exchange {
             "The copy source bucket is served by another endpoint than the target.",
           );
         }
+        const refused = checkKeySegments(copy.key, keys, "x-amz-copy-source");
+        if (refused !== null) throw refused;
         copyHeader = this.core.formatCopySource(copy.route.upstreamBucket, copy.key, copy.versionId);
       }
 
@@ -151,8 +194,18 @@ export class Exchange {
         this.core.verifyPool,
       );
       this.pooledVerifier = plan.pooledVerifier;
+      if (plan.upstreamLength > 0 && BODILESS.has(operation)) {
+        throw new S3Error("InvalidRequest", `${operation} takes no request body.`);
+      }
       const upstreamAuth = await this.core.upstreamAuth(route, credential.principal.name);
-      await this.forward(route, upstreamAuth, target, query, plan, copyHeader);
+      let body: SpooledBody | null = null;
+      if (operation === "DeleteObjects") body = await this.deleteObjectsBody(plan, facts, target, keys);
+      else if (plan.clientSendsBody && this.reserveSpool(plan.upstreamLength, false)) {
+        // Small enough to verify whole before the store sees a byte of it.
+        const chunks = await this.spool(plan);
+        body = { chunks, length: plan.upstreamLength, sha256Hex: plan.sha256Hex, contentMd5: null };
+      }
+      await this.forward(route, upstreamAuth, target, upstreamQuery, plan, copyHeader, body);
     } catch (err) {
       this.fail(err);
     }
@@ -188,29 +241,34 @@ export class Exchange {
     route: Route,
     auth: UpstreamAuth,
     target: S3Target,
-    query: ReadonlyArray<readonly [string, string | null]>,
+    query: UpstreamQuery,
     plan: BodyPlan,
     copySource: string | null,
+    spooled: SpooledBody | null,
     isRetry = false,
   ): Promise<void> {
     const endpoint = route.endpoint;
-    const rawQuery = upstreamQuery(query);
+    const operation = this.operation as S3Operation;
+    const rawQuery = encodeQuery(query.params);
     const { host, path: rawPath } = this.core.upstreamTarget(endpoint, route.upstreamBucket, target.key);
     const path = rawQuery === "" ? rawPath : `${rawPath}?${rawQuery}`;
     const headers = forwardRequestHeaders(this.req.headers, {
       dropChecksums: endpoint.checksums === "drop",
       dropCopySource: copySource !== null,
+      policy: headerPolicy(operation),
+      hoisted: query.hoisted,
     });
     headers.unshift(["host", host]);
     if (copySource !== null) headers.push(["x-amz-copy-source", copySource]);
+    if (spooled?.contentMd5 != null) {
+      headers.push(["content-type", "application/xml"], ["content-md5", spooled.contentMd5]);
+    }
     // ListBuckets is answered by osp itself, so only CreateBucket carries the instance upstream.
-    if (route.instance !== null && this.operation === "CreateBucket") {
+    if (route.instance !== null && operation === "CreateBucket") {
       headers.push(["ibm-service-instance-id", route.instance]);
     }
-    const hasBody = plan.upstreamLength > 0 || this.req.method === "PUT" || this.req.method === "POST";
-
-    // An empty upstream body can't hold anything back: verify the whole client body first.
-    if (plan.upstreamLength === 0 && plan.clientSendsBody && !isRetry) await this.drainAndVerify(plan);
+    const length = spooled === null ? plan.upstreamLength : spooled.length;
+    const hasBody = length > 0 || this.req.method === "PUT" || this.req.method === "POST";
 
     const bearer = await signUpstream(
       auth,
@@ -218,12 +276,12 @@ export class Exchange {
       rawPath,
       rawQuery,
       headers,
-      plan.sha256Hex,
+      spooled === null ? plan.sha256Hex : spooled.sha256Hex,
       this.core.signingKeys,
     );
     if (this.res.aborted || this.finished) return;
 
-    this.upstreamBody = hasBody ? createUpstreamBody(plan.upstreamLength) : null;
+    this.upstreamBody = hasBody ? createUpstreamBody(length) : null;
     const upstreamStartedMs = performance.now();
     this.upstreamCall = sendUpstream(
       this.core.pools,
@@ -232,15 +290,17 @@ export class Exchange {
         onHeaders: (status, upstreamHeaders) => {
           this.upstreamMs = performance.now() - upstreamStartedMs;
           // The store refused a token osp believed valid (revoked, clocks apart): drop it cluster-wide, and
-          // once, when nothing of the body was sent (nothing to replay), ask again with a fresh token. Not
-          // when a token was dropped moments ago: then the refusal is about something else (iam-tokens.ts).
+          // once, when the body can be sent again (none, or spooled), ask again with a fresh token. Not when a
+          // token was dropped moments ago: then the refusal is about something else (iam-tokens.ts).
           if (bearer !== null && (status === 401 || status === 403) && auth.type === "iam") {
             const dropped = auth.tokens.invalidate(bearer);
-            if (dropped && !isRetry && plan.upstreamLength === 0) {
+            if (dropped && !isRetry && (length === 0 || spooled !== null)) {
               this.upstreamCall?.abort();
               this.upstreamCall = null;
               this.upstreamBody = null;
-              this.forward(route, auth, target, query, plan, copySource, true).catch((err) => this.fail(err));
+              this.forward(route, auth, target, query, plan, copySource, spooled, true).catch((err) =>
+                this.fail(err),
+              );
               return;
             }
           }
@@ -251,11 +311,113 @@ export class Exchange {
         onError: (err) => this.upstreamFailed(err),
       },
     );
-    if (this.upstreamBody !== null) {
-      if (plan.upstreamLength === 0) this.upstreamBody.end();
-      else if (plan.pooledVerifier !== null) this.streamPooledBody(plan.pooledVerifier, this.upstreamBody);
-      else this.streamBody(plan, this.upstreamBody);
+    const body = this.upstreamBody;
+    if (body !== null) {
+      if (spooled !== null) {
+        for (const chunk of spooled.chunks) body.write(chunk);
+        body.end();
+      } else if (length === 0) body.end();
+      else if (plan.pooledVerifier !== null) this.streamPooledBody(plan.pooledVerifier, body);
+      else this.streamBody(plan, body);
     }
+  }
+
+  /**
+   * Reserves `length` bytes of the worker's spool (`limits.spoolTotalBytes`), for a body no larger than
+   * `limits.spoolBytes` unless `force`; false when it does not fit. Released when the exchange ends.
+   */
+  private reserveSpool(length: number, force: boolean): boolean {
+    const core = this.core;
+    if (!force && length > core.spoolBytes) return false;
+    if (core.spooledBytes + length > core.spoolTotalBytes && length > 0) return false;
+    core.spooledBytes += length;
+    this.spoolReserved += length;
+    return true;
+  }
+
+  /**
+   * Reads the whole client body through its verifier and resolves with the verified (decoded) bytes, or
+   * rejects with the verifier's verdict: the store never sees a byte of a body that fails.
+   */
+  private spool(plan: BodyPlan): Promise<Buffer[]> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const keep = (data: Buffer): void => {
+        chunks.push(data);
+      };
+      const pooled = plan.pooledVerifier;
+      if (pooled !== null) {
+        pooled.onFailure(reject);
+        this.consumeBody((chunk, last) => {
+          try {
+            if (!pooled.write(chunk, keep) && !last) {
+              this.body.pause();
+              pooled.onDrain(() => this.body.resume());
+            }
+            if (last) pooled.end(keep).then(() => resolve(chunks), reject);
+          } catch (err) {
+            reject(err);
+          }
+        });
+        return;
+      }
+      const verifier = plan.verifier;
+      this.consumeBody((chunk, last) => {
+        try {
+          if (verifier === null) chunks.push(chunk);
+          else verifier.write(chunk, keep);
+          if (last) {
+            verifier?.end(keep);
+            resolve(chunks);
+          }
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+  }
+
+  /**
+   * DeleteObjects: the body read whole and verified, every key checked and authorized as a delete of that
+   * key, and a body osp writes itself from what it read sent upstream (no construct the store might read
+   * differently survives).
+   */
+  private async deleteObjectsBody(
+    plan: BodyPlan,
+    facts: AuthzFacts,
+    target: S3Target,
+    keys: KeyMode,
+  ): Promise<SpooledBody> {
+    if (!plan.clientSendsBody || plan.upstreamLength === 0) throw new S3Error("MalformedXML");
+    if (plan.upstreamLength > MAX_DELETE_OBJECTS_BODY) {
+      throw new S3Error("MalformedXML", "The DeleteObjects body is larger than this gateway accepts.");
+    }
+    if (!this.reserveSpool(plan.upstreamLength, true)) throw new S3Error("SlowDown");
+    const raw = Buffer.concat(await this.spool(plan));
+    if (!isUtf8(raw)) throw new S3Error("MalformedXML");
+    const request = parseDeleteObjects(raw.toString("utf8"));
+    if (request instanceof S3Error) throw request;
+    for (const object of request.objects) {
+      const refused = checkKeySegments(object.key, keys, "Key");
+      if (refused !== null) throw refused;
+      if (Buffer.byteLength(object.key) > this.core.addressing.maxKeyBytes)
+        throw new S3Error("KeyTooLongError");
+    }
+    this.phase = "authorize";
+    await authorizeDeletedKeys(
+      this.core,
+      facts,
+      target.bucket ?? "",
+      request.objects.map((o) => o.key),
+    );
+    this.phase = "forward";
+    const data = Buffer.from(renderDeleteObjects(request));
+    return {
+      chunks: [data],
+      length: data.length,
+      sha256Hex: createHash("sha256").update(data).digest("hex"),
+      contentMd5: createHash("md5").update(data).digest("base64"),
+    };
   }
 
   /** Feeds the client body through the verifier into the upstream body, with backpressure both ways. */
@@ -314,24 +476,6 @@ export class Exchange {
     });
   }
 
-  /** Reads and verifies a body whose decoded form is empty (aws-chunked framing of an empty object). */
-  private drainAndVerify(plan: BodyPlan): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const noop = (): void => {};
-      this.consumeBody((chunk, last) => {
-        try {
-          plan.verifier?.write(chunk, noop);
-          if (last) {
-            plan.verifier?.end(noop);
-            resolve();
-          }
-        } catch (err) {
-          reject(err);
-        }
-      });
-    });
-  }
-
   private onClientData(chunk: Buffer, last: boolean): void {
     this.bytesIn += chunk.length;
     if (last) this.clearIdleTimer();
@@ -365,7 +509,8 @@ export class Exchange {
     if (headerValue(upstreamHeaders, "x-amz-request-id") === null)
       headers.push(["x-amz-request-id", this.id]);
     const lengthText = headerValue(upstreamHeaders, "content-length");
-    const length = lengthText === null ? null : Number(lengthText);
+    // A bucket probe answers yes or no: the length of what a loose store sends along (a listing) is not passed on.
+    const length = lengthText === null || this.operation === "HeadBucket" ? null : Number(lengthText);
     this.responseLength = length;
     if (HeldErrorBody.wanted(this.req.method, status, length)) {
       this.heldError = new HeldErrorBody(headers);
@@ -508,8 +653,32 @@ export class Exchange {
     this.finished = true;
     // Every way out (answered, failed, aborted, timed out) frees a pooled verifier; no-op once it settled.
     this.pooledVerifier?.destroy();
+    this.core.spooledBytes -= this.spoolReserved;
+    this.spoolReserved = 0;
     this.clearIdleTimer();
     if (this.requestTimer !== null) clearTimeout(this.requestTimer);
     this.core.finish(this);
   }
+}
+
+/** A request body read whole before the upstream request starts: verified, and sendable again. */
+interface SpooledBody {
+  readonly chunks: readonly Buffer[];
+  readonly length: number;
+  readonly sha256Hex: string | null;
+  /** Set when osp wrote the body itself (DeleteObjects): its Content-MD5, sent with `application/xml`. */
+  readonly contentMd5: string | null;
+}
+
+/** S3 takes 1000 keys of at most 1024 bytes each: about 1.1 MB of XML; twice that is refused unread. */
+const MAX_DELETE_OBJECTS_BODY = 2 * 1024 * 1024;
+
+/** Whether the request carries a header (or a presigner-hoisted query parameter) that needs `admin`. */
+function hasPrivilegedHeader(
+  headers: ReadonlyArray<readonly [string, string]>,
+  hoisted: ReadonlyArray<readonly [string, string]>,
+): boolean {
+  for (const [name] of headers) if (isPrivilegedHeader(name)) return true;
+  for (const [name] of hoisted) if (isPrivilegedHeader(name)) return true;
+  return false;
 }

@@ -1,8 +1,10 @@
 /**
- * Which headers cross the gateway. End-to-end headers pass (content-type, content-md5, x-amz-meta-*,
- * conditionals, range, SSE, ACL, storage class, tagging, object lock, checksums); hop-by-hop headers
- * (RFC 9110 §7.6.1), the client's own authentication and the framing osp replaces do not.
+ * Which headers cross the gateway. Upstream, those the operation's policy allows (header-policy.ts), never
+ * hop-by-hop headers (RFC 9110 §7.6.1), the client's own authentication or the framing osp replaces;
+ * downstream, everything the store answered but hop-by-hop headers and the framing.
  */
+
+import { allowsHeader, type HeaderPolicy, headerPolicy } from "./header-policy.js";
 
 /** Hop-by-hop: never forwarded in either direction. */
 const HOP_BY_HOP = new Set([
@@ -66,19 +68,27 @@ export function isChecksumHeader(name: string): boolean {
 }
 
 /**
- * The client's headers that go upstream, in received order, without those its `Connection` header names.
- * `aws-chunked` is removed from Content-Encoding (S3 stores the object without it, protocol.md §3.1); the
- * header goes away if it was the only value.
+ * The client's headers that go upstream, in received order: those the operation's `policy` allows, less
+ * those its `Connection` header names, then the `hoisted` ones (`x-amz-*` headers a presigner moved into the
+ * query) the policy allows and the request does not already carry. `aws-chunked` is removed from
+ * Content-Encoding (S3 stores the object without it); the header goes away if it was the only value.
  */
 export function forwardRequestHeaders(
   headers: ReadonlyArray<readonly [string, string]>,
-  options: { readonly dropChecksums: boolean; readonly dropCopySource: boolean },
+  options: {
+    readonly dropChecksums: boolean;
+    readonly dropCopySource: boolean;
+    readonly policy?: HeaderPolicy;
+    readonly hoisted?: ReadonlyArray<readonly [string, string]>;
+  },
 ): Array<[string, string]> {
+  const policy = options.policy ?? headerPolicy("Unknown");
   const out: Array<[string, string]> = [];
   let named: Set<string> | null = null;
   for (const [name, value] of headers) {
     if (name === "connection") named = connectionOptions(value, named);
     if (REQUEST_DROPPED.has(name) || name.startsWith("proxy-") || name.startsWith("x-forwarded-")) continue;
+    if (!allowsHeader(policy, name)) continue;
     if (options.dropChecksums && isChecksumHeader(name)) continue;
     // The algorithm without its value (a trailer checksum, verified and dropped with the re-framing) makes
     // S3 refuse the request ("x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-*").
@@ -87,16 +97,31 @@ export function forwardRequestHeaders(
     }
     if (options.dropCopySource && name === "x-amz-copy-source") continue;
     if (name === "content-encoding") {
-      const kept = value
-        .split(",")
-        .map((t) => t.trim())
-        .filter((t) => t !== "" && t.toLowerCase() !== "aws-chunked");
-      if (kept.length > 0) out.push([name, kept.join(",")]);
+      const kept = withoutAwsChunked(value);
+      if (kept !== "") out.push([name, kept]);
       continue;
     }
     out.push([name, value]);
   }
+  if (options.hoisted !== undefined) {
+    for (const [name, value] of options.hoisted) {
+      if (REQUEST_DROPPED.has(name) || !allowsHeader(policy, name)) continue;
+      if (options.dropChecksums && isChecksumHeader(name)) continue;
+      if (name === "x-amz-copy-source" || out.some(([n]) => n === name)) continue;
+      out.push([name, value]);
+    }
+  }
   return withoutNamed(out, named);
+}
+
+/** Content-Encoding without `aws-chunked`; the value unchanged, byte for byte, when it has none. */
+function withoutAwsChunked(value: string): string {
+  if (!/aws-chunked/i.test(value)) return value;
+  return value
+    .split(",")
+    .map((t) => t.trim())
+    .filter((t) => t !== "" && t.toLowerCase() !== "aws-chunked")
+    .join(",");
 }
 
 /**

@@ -67,6 +67,10 @@ export class GatewayCore {
   /** `limits.requestTimeout` (0 = none) and `limits.idleTimeout`, in ms. */
   readonly requestTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  /** `limits.spoolBytes` and `limits.spoolTotalBytes`; `spooledBytes` is what exchanges hold now. */
+  readonly spoolBytes: number;
+  readonly spoolTotalBytes: number;
+  spooledBytes: number;
   inFlight: number;
   completed: number;
   private readonly idPrefix: string;
@@ -130,6 +134,9 @@ export class GatewayCore {
     this.maxInFlight = config.limits.maxInFlight;
     this.requestTimeoutMs = config.limits.requestTimeout;
     this.idleTimeoutMs = config.limits.idleTimeout;
+    this.spoolBytes = config.limits.spoolBytes;
+    this.spoolTotalBytes = config.limits.spoolTotalBytes;
+    this.spooledBytes = 0;
     this.minChunkBytes = config.auth.minChunkBytes;
     this.inFlight = 0;
     this.completed = 0;

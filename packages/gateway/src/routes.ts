@@ -25,6 +25,8 @@ export interface Endpoint {
   readonly addressing: "path" | "virtual";
   readonly auth: UpstreamAuth;
   readonly checksums: "drop" | "forward";
+  /** Whether keys with `.`/`..` segments are refused (`safe`) or kept as given (`literal`). */
+  readonly keys: "safe" | "literal";
 }
 
 export interface Route {
@@ -66,6 +68,7 @@ export function compileRoutes(
       addressing: e.addressing,
       auth,
       checksums: e.checksums,
+      keys: e.keys,
     });
   }
   const byBucket = new Map<string, Route>();

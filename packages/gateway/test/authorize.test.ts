@@ -89,3 +89,33 @@ authorization:
     true,
   );
 });
+
+test("a deny limited to a prefix refuses every listing that could show a name under it", () => {
+  const rules = compileRules(
+    compileConfig(
+      `
+endpoints: { e: { url: "http://127.0.0.1:1", auth: { type: hmac, accessKeyId: a, secretAccessKey: b } } }
+buckets: { data: { endpoint: e } }
+authorization:
+  rules:
+    - { principal: dave, buckets: [data], actions: [read, write, delete, list] }
+    - { effect: deny, principal: dave, buckets: [data], prefixes: [secret/], actions: ["*"] }
+`,
+      "t",
+      {},
+    ),
+  );
+  const listing = (listPrefix: string) =>
+    rules(
+      facts({
+        principal: { name: "dave", groups: [] },
+        action: "list",
+        operation: "ListObjectsV2",
+        key: null,
+        listPrefix,
+      }),
+    );
+  for (const prefix of ["", "s", "secre", "secret", "secret/", "secret/a"])
+    assert.equal(listing(prefix), false, prefix);
+  for (const prefix of ["public/", "t", "secrets", "a"]) assert.equal(listing(prefix), true, prefix);
+});

@@ -53,3 +53,45 @@ test("with checksums forwarded, the algorithm header goes only with a checksum v
   ]);
   assert.deepEqual(names(forwardRequestHeaders(header, { ...forward, dropChecksums: true })), []);
 });
+
+test("an operation's policy decides what goes upstream; hoisted headers join when allowed", async () => {
+  const { headerPolicy, isPrivilegedHeader } = await import("../src/header-policy.js");
+  const request: Array<[string, string]> = [
+    ["content-type", "text/plain"],
+    ["x-amz-meta-a", "b"],
+    ["x-amz-acl", "public-read"],
+    ["x-amz-grant-read", "uri=http://acs.amazonaws.com/groups/global/AllUsers"],
+    ["range", "bytes=0-1"],
+    ["x-custom", "1"],
+    ["content-encoding", "deflate, gzip"],
+  ];
+  const base = { dropChecksums: true, dropCopySource: false };
+  assert.deepEqual(names(forwardRequestHeaders(request, { ...base, policy: headerPolicy("GetObject") })), [
+    "range",
+  ]);
+  const put = forwardRequestHeaders(request, {
+    ...base,
+    policy: headerPolicy("PutObject"),
+    hoisted: [
+      ["x-amz-storage-class", "STANDARD"],
+      ["x-amz-acl", "private"],
+      ["x-amz-copy-source", "data/x"],
+    ],
+  });
+  assert.deepEqual(names(put), [
+    "content-type",
+    "x-amz-meta-a",
+    "x-amz-acl",
+    "x-amz-grant-read",
+    "content-encoding",
+    "x-amz-storage-class",
+  ]);
+  // Forwarded byte for byte when there is no aws-chunked to take out.
+  assert.equal(put.find(([n]) => n === "content-encoding")?.[1], "deflate, gzip");
+  assert.deepEqual(
+    names(forwardRequestHeaders(request, { ...base, policy: headerPolicy("ListObjectsV2") })),
+    [],
+  );
+  assert.ok(isPrivilegedHeader("x-amz-acl") && isPrivilegedHeader("x-amz-grant-full-control"));
+  assert.ok(isPrivilegedHeader("x-amz-bypass-governance-retention") && !isPrivilegedHeader("x-amz-meta-acl"));
+});

@@ -5,7 +5,15 @@ export {
 } from "./build-upstream-target.js";
 export { type Classification, classifyOperation } from "./classify-operation.js";
 export { decodePercent } from "./decode-percent.js";
+export {
+  type DeleteObjectsEntry,
+  type DeleteObjectsRequest,
+  MAX_DELETE_OBJECTS,
+  parseDeleteObjects,
+  renderDeleteObjects,
+} from "./delete-objects.js";
 export { isValidBucketName, isVirtualHostableBucket } from "./is-valid-bucket-name.js";
+export { checkKeySegments, dotSegmentError, hasDotSegment, type KeyMode } from "./key-segments.js";
 export { OPERATION_ACTIONS, S3_OPERATIONS, type S3Action, type S3Operation } from "./operations.js";
 export {
   type CopySource,
@@ -27,4 +35,5 @@ export {
   type S3Target,
   splitRequestTarget,
 } from "./resolve-target.js";
+export { type UpstreamQuery, upstreamQueryFor } from "./upstream-query.js";
 export { encodeKeyPath, uriEncode } from "./uri-encode.js";

@@ -35,7 +35,7 @@ export const OPERATION_ACTIONS = {
   Options: "read",
 
   // Writing an object: single PUT, copy (the target; the source needs "read", see parseCopySource),
-  // the whole multipart life cycle, and object tag, ACL, retention and legal-hold changes.
+  // the whole multipart life cycle, and object tag changes.
   PutObject: "write",
   CopyObject: "write",
   CreateMultipartUpload: "write",
@@ -48,10 +48,12 @@ export const OPERATION_ACTIONS = {
   AbortMultipartUpload: "write",
   PutObjectTagging: "write",
   DeleteObjectTagging: "write",
-  PutObjectAcl: "write",
-  PutObjectRetention: "write",
-  PutObjectLegalHold: "write",
   RestoreObject: "write",
+
+  // Who may access an object and how long it is retained: not a plain write (docs/security.md).
+  PutObjectAcl: "admin",
+  PutObjectRetention: "admin",
+  PutObjectLegalHold: "admin",
 
   // Deleting objects.
   DeleteObject: "delete",

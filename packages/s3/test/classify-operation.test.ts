@@ -104,9 +104,9 @@ const ROWS: Row[] = [
   ["DELETE", "object", "uploadId=u1", "AbortMultipartUpload", "write"],
   ["PUT", "object", "tagging", "PutObjectTagging", "write"],
   ["DELETE", "object", "tagging", "DeleteObjectTagging", "write"],
-  ["PUT", "object", "acl", "PutObjectAcl", "write"],
-  ["PUT", "object", "retention", "PutObjectRetention", "write"],
-  ["PUT", "object", "legal-hold", "PutObjectLegalHold", "write"],
+  ["PUT", "object", "acl", "PutObjectAcl", "admin"],
+  ["PUT", "object", "retention", "PutObjectRetention", "admin"],
+  ["PUT", "object", "legal-hold", "PutObjectLegalHold", "admin"],
   ["POST", "object", "restore", "RestoreObject", "write"],
 
   // Object: deleting
