@@ -95,6 +95,8 @@ export class ResponseParser {
   #lastCr = false;
   #remaining = 0;
   #keepAlive = true;
+  /** An interim head would not have kept the connection (`Connection: close`, or HTTP/1.0 without keep-alive). */
+  #closeAfter = false;
   #lineBytes = 0;
   #chunkSize = 0;
   #sizeDigits = 0;
@@ -113,6 +115,7 @@ export class ResponseParser {
     this.#sinceLf = 0;
     this.#lastCr = false;
     this.#keepAlive = true;
+    this.#closeAfter = false;
   }
 
   /** True between `expect()` and the end of that response. */
@@ -296,8 +299,7 @@ export class ResponseParser {
       const value = headerValue(line, colon + 1);
       headers.push([name, value]);
       if (name === "content-length") {
-        if (!isDecimal(value, 15))
-          throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "invalid content-length");
+        if (!isLength(value)) throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "invalid content-length");
         const n = Number(value);
         if (contentLength >= 0 && n !== contentLength) {
           throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "conflicting content-length headers");
@@ -312,7 +314,7 @@ export class ResponseParser {
       } else if (name === "connection") {
         const tokens = value.toLowerCase().split(",");
         for (const token of tokens) {
-          const t = token.trim();
+          const t = trimBlanks(token); // not String#trim: that also strips NBSP (0xA0), which is no OWS
           if (t === "close") sawClose = true;
           else if (t === "keep-alive") sawKeepAlive = true;
         }
@@ -320,7 +322,9 @@ export class ResponseParser {
     }
     if (status < 200) {
       if (status === 101) throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "unexpected protocol upgrade");
-      // 100 Continue, 102, 103: an interim head; the final one follows.
+      // 100 Continue, 102, 103: an interim head; the final one follows. One that would not keep the connection
+      // still closes it after the response (llhttp refuses the final head after it).
+      if (sawClose || (http10 && !sawKeepAlive)) this.#closeAfter = true;
       this.#state = HEAD;
       return;
     }
@@ -328,7 +332,7 @@ export class ResponseParser {
       throw new UpstreamProtocolError("OSP_BAD_RESPONSE", "both content-length and transfer-encoding");
     }
     // RFC 9112 §9.3: close wins; HTTP/1.0 keeps the connection only when it says keep-alive.
-    this.#keepAlive = !sawClose && (!http10 || sawKeepAlive);
+    this.#keepAlive = !sawClose && !this.#closeAfter && (!http10 || sawKeepAlive);
     this.#sink.onHead(status, headers);
     if (this.#state === DONE) return; // the sink aborted
     if (this.#bodiless || status === 204 || status === 304) {
@@ -516,11 +520,24 @@ function headerValue(line: string, from: number): string {
   return first > last ? "" : line.slice(first, last + 1);
 }
 
-/** 1 to `maxDigits` decimal digits. */
-function isDecimal(text: string, maxDigits: number): boolean {
-  if (text.length === 0 || text.length > maxDigits) return false;
-  for (let i = 0; i < text.length; i++) if (!isDigit(text.charCodeAt(i))) return false;
-  return true;
+/** `text` without leading and trailing SP and HTAB (RFC 9110 §5.6.3 OWS). */
+function trimBlanks(text: string): string {
+  let first = 0;
+  let last = text.length - 1;
+  while (first <= last && (text.charCodeAt(first) === 32 || text.charCodeAt(first) === 9)) first++;
+  while (last >= first && (text.charCodeAt(last) === 32 || text.charCodeAt(last) === 9)) last--;
+  return text.slice(first, last + 1);
+}
+
+/** Decimal digits, at most 15 of them after leading zeros (an exact double, beyond any object size). */
+function isLength(text: string): boolean {
+  let significant = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (!isDigit(c)) return false;
+    if ((significant > 0 || c !== 48) && ++significant > 15) return false;
+  }
+  return text.length > 0;
 }
 
 function isDigit(c: number): boolean {
