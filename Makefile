@@ -31,7 +31,8 @@ test-only:
 
 # Long fuzz run (CI runs a shorter one inside `make test`).
 fuzz: build
-	OSP_FUZZ_CASES=$${OSP_FUZZ_CASES:-2000000} node --test packages/sigv4/dist/test/fuzz-auth.test.js packages/sigv4/dist/test/fuzz-chunked.test.js
+	OSP_FUZZ_CASES=$${OSP_FUZZ_CASES:-2000000} node --test packages/sigv4/dist/test/fuzz-auth.test.js packages/sigv4/dist/test/fuzz-chunked.test.js \
+		packages/upstream/dist/test/response-parser-differential.test.js
 
 bench-micro: build
 	node bench/dist/micro/run.js
