@@ -55,6 +55,8 @@ const LF = 10;
 const MAX_CHUNK_LINE_BYTES = 4096;
 /** Chunked trailers are read and dropped; more than this is hostile. */
 const MAX_TRAILER_BYTES = 16 * 1024;
+/** Reads up to this long are searched and copied by a loop: a view and a native call cost more. */
+const SHORT_READ_BYTES = 16;
 /** A head-carry buffer grown past this is dropped once its head is parsed (most heads fit in one read). */
 const KEEP_CARRY_BYTES = 4096;
 /** Chunk sizes beyond 2^53 are refused: beyond any object size, and no longer exact doubles. */
@@ -202,12 +204,15 @@ export class ResponseParser {
    */
   #findSectionEnd(buf: Buffer, start: number, end: number): number {
     // Bytes past `end` are left over from an earlier read of a reused buffer: a view stops the search there.
-    const view = end === buf.length ? buf : buf.subarray(0, end);
+    // A short read (a head trickling in) is scanned in place: a view and a native call cost more than the loop.
+    const view = end - start <= SHORT_READ_BYTES ? null : end === buf.length ? buf : buf.subarray(0, end);
     let at = start;
     let sinceLf = this.#sinceLf;
     let lastCr = this.#lastCr;
     while (at < end) {
-      const lf = view.indexOf(LF, at);
+      let lf = -1;
+      if (view !== null) lf = view.indexOf(LF, at);
+      else for (let i = at; i < end && lf < 0; i++) if (buf[i] === LF) lf = i;
       if (lf < 0) {
         this.#sinceLf = Math.min(sinceLf + (end - at), 2); // only "nothing" and "a CR alone" matter
         this.#lastCr = buf[end - 1] === CR;
@@ -241,7 +246,9 @@ export class ResponseParser {
       carry = grown;
       this.#carry = carry;
     }
-    buf.copy(carry, this.#carryBytes, from, to);
+    if (to - from <= SHORT_READ_BYTES)
+      for (let i = from, j = this.#carryBytes; i < to; i++, j++) carry[j] = buf[i]!;
+    else buf.copy(carry, this.#carryBytes, from, to);
     this.#carryBytes = needed;
   }
 
