@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
+import { checkCaFile } from "./check-ca-file.js";
 import { type InterpolationProblem, interpolateEnv } from "./interpolate.js";
 import { configSchema, type RawConfig } from "./schema.js";
 
@@ -87,6 +88,10 @@ function crossCheck(config: RawConfig): ConfigProblem[] {
         message: "is not a valid S3 bucket name (3-63 of a-z 0-9 . -)",
       });
     }
+  }
+  for (const [name, endpoint] of Object.entries(config.endpoints)) {
+    const problem = endpoint.caFile === undefined ? null : checkCaFile(endpoint.caFile);
+    if (problem !== null) problems.push({ path: `endpoints.${name}.caFile`, message: problem });
   }
   const seen = new Map<string, number>();
   config.credentials.forEach((c, i) => {

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { TLSSocket } from "node:tls";
 import { fileURLToPath } from "node:url";
@@ -72,5 +74,36 @@ test("rejects bad pool settings when the pools are built", () => {
     () => new UpstreamPools({}, new Map([["https://x.example", { headersTimeoutMs: -1 }]])),
     /upstream\.origins\[https:\/\/x\.example\]\.headersTimeoutMs/,
   );
-  assert.throws(() => new UpstreamPools({ caFile: "/nonexistent/ca.pem" }), /ENOENT/);
+  assert.throws(
+    () => new UpstreamPools({ caFile: "/nonexistent/ca.pem" }),
+    /upstream\.defaults\.caFile.*ENOENT/,
+  );
+});
+
+test("refuses a caFile without a parsable certificate when the pools are built, naming the key", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "osp-ca-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const pem = readFileSync(fixture("ca.pem"), "latin1");
+  const files = {
+    "a private key": readFileSync(fixture("server.key"), "latin1"),
+    "plain text": "not a certificate\n",
+    "a certificate whose base64 is damaged": pem.replace(/\n[A-Za-z0-9+/]{8}/, "\n!!!!!!!!"),
+    "a certificate without its END line": pem.slice(0, pem.indexOf("-----END")),
+  };
+  for (const [what, content] of Object.entries(files)) {
+    const file = join(dir, `${what.replaceAll(" ", "-")}.pem`);
+    writeFileSync(file, content, "latin1");
+    assert.throws(
+      () => new UpstreamPools({}, new Map([["https://store.example", { caFile: file }]])),
+      (err: Error) =>
+        err instanceof TypeError &&
+        err.message.startsWith("upstream.origins[https://store.example].caFile: ") &&
+        err.message.includes(file),
+      what,
+    );
+  }
+  // A bundle of two certificates is fine.
+  const bundle = join(dir, "bundle.pem");
+  writeFileSync(bundle, pem + pem, "latin1");
+  assert.doesNotThrow(() => new UpstreamPools({ caFile: bundle }));
 });

@@ -52,7 +52,7 @@ export interface ConnectTarget {
   readonly host: string;
   readonly port: number;
   /** null: plain TCP. */
-  readonly tls: { readonly servername: string | undefined; readonly ca: Buffer | undefined } | null;
+  readonly tls: { readonly servername: string | undefined; readonly secureContext: tls.SecureContext } | null;
 }
 
 /** A deadline passed; `code` names which (map-upstream-error.ts). */
@@ -163,12 +163,12 @@ export class UpstreamConnection implements ResponseSink, BodySink {
         host: target.host,
         port: target.port,
         rejectUnauthorized: true,
+        secureContext: target.tls.secureContext,
         ALPNProtocols: ["http/1.1"],
         onread,
         allowHalfOpen,
       };
       if (target.tls.servername !== undefined) options.servername = target.tls.servername;
-      if (target.tls.ca !== undefined) options.ca = target.tls.ca;
       if (owner.tlsSession !== undefined) options.session = owner.tlsSession;
       const socket = tls.connect(options);
       socket.setNoDelay(true);
