@@ -77,6 +77,10 @@ const endpoint = z.strictObject({
       /** Longest silence in a response body, and longest wait for the store to take a request body's bytes. */
       bodyTimeout: duration.default(30_000),
       keepAliveTimeout: duration.default(4_000),
+      /** Longest wait for a free connection when all are busy (then 503 ServiceUnavailable). */
+      queueTimeout: duration.default(10_000),
+      /** Longest a client may read nothing of a response before osp drops it and its upstream connection. */
+      pausedTimeout: duration.default(120_000),
     })
     .prefault({}),
 });

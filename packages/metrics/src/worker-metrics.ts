@@ -49,6 +49,8 @@ interface UpstreamRequest {
   status: number;
   headersMs: number;
   outcome: string;
+  /** Which deadline ended the request (`queue`, `paused`, …), null if none; absent from older publishers. */
+  timeout?: string | null;
 }
 
 export interface WorkerMetricsOptions {
@@ -118,6 +120,18 @@ export function createWorkerMetrics(options: WorkerMetricsOptions): WorkerMetric
     help: "Time from sending an upstream request to its response headers, in seconds.",
     labelNames: ["origin"],
     buckets: UPSTREAM_DURATION_BUCKETS,
+    registers,
+  });
+  const upstreamQueueTimeouts = new Counter({
+    name: "osp_upstream_queue_timeouts_total",
+    help: "Upstream requests that waited for a free connection longer than the pool's queueTimeout (answered 503).",
+    labelNames: ["origin"],
+    registers,
+  });
+  const upstreamPausedTimeouts = new Counter({
+    name: "osp_upstream_paused_timeouts_total",
+    help: "Upstream responses dropped because the client read nothing for the pool's pausedTimeout.",
+    labelNames: ["origin"],
     registers,
   });
   const httpRejected = new Counter({
@@ -207,6 +221,8 @@ export function createWorkerMetrics(options: WorkerMetricsOptions): WorkerMetric
         const e = message as UpstreamRequest;
         upstreamRequests.inc({ origin: e.origin, outcome: e.outcome, status_class: statusClass(e.status) });
         if (e.headersMs >= 0) upstreamSeconds.observe({ origin: e.origin }, e.headersMs / 1000);
+        if (e.timeout === "queue") upstreamQueueTimeouts.inc({ origin: e.origin });
+        else if (e.timeout === "paused") upstreamPausedTimeouts.inc({ origin: e.origin });
       },
     ],
     [

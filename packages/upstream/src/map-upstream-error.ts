@@ -9,6 +9,8 @@ import { S3Error } from "@osp/errors";
  * |------------------------------------------------------------|--------------------------|----------------|
  * | refused, unreachable, DNS failure, connect timeout, TLS    | ServiceUnavailable 503   | InternalError 500 |
  * | headers timeout, origin stopped reading the request body   | ServiceUnavailable 503   | (cannot occur) |
+ * | no connection came free within queueTimeoutMs              | ServiceUnavailable 503   | (cannot occur) |
+ * | the caller kept the response paused past pausedTimeoutMs   | (cannot occur)  | RequestTimeout 400, downstream |
  * | reset, closed socket, EPIPE, EOF before the response's end | ServiceUnavailable 503   | InternalError 500 |
  * | body timeout                                               | InternalError 500        | InternalError 500 |
  * | unparsable response, headers too large                     | InternalError 500        | InternalError 500 |
@@ -31,6 +33,17 @@ export function mapUpstreamError(err: unknown, headersReceived: boolean): S3Erro
   }
   if (code === "OSP_HEADERS_TIMEOUT" || code === "OSP_SEND_TIMEOUT") {
     return upstream("ServiceUnavailable", "The upstream object store did not answer in time.", err);
+  }
+  if (code === "OSP_QUEUE_TIMEOUT") {
+    return upstream(
+      "ServiceUnavailable",
+      "Too many requests are waiting for the upstream object store.",
+      err,
+    );
+  }
+  if (code === "OSP_PAUSED_TIMEOUT") {
+    // The client stopped reading its response: the upstream connection is not held for it any longer.
+    return new S3Error("RequestTimeout", undefined, { source: "downstream", cause: err });
   }
   if (CONNECTION_LOST.has(code)) {
     return upstream("ServiceUnavailable", "The upstream object store closed the connection.", err);

@@ -3,7 +3,7 @@
  * a bad value fails at start-up with its key path, never on the first request.
  */
 
-/** Settings of the undici Pool of one origin. TLS verification is always on; there is no switch to turn it off. */
+/** Settings of the connection pool of one origin. TLS verification is always on; there is no switch to turn it off. */
 export interface OriginOptions {
   /** Most sockets to the origin. Fewer than the concurrent requests of a process costs 20–30 % throughput. */
   readonly connections: number;
@@ -15,6 +15,10 @@ export interface OriginOptions {
   readonly bodyTimeoutMs: number;
   /** How long an idle socket stays open when the origin sends no `Keep-Alive: timeout=` hint. */
   readonly keepAliveTimeoutMs: number;
+  /** Longest wait for a connection when all `connections` are busy; then ServiceUnavailable (503). */
+  readonly queueTimeoutMs: number;
+  /** Longest a caller may keep a response paused (its client stopped reading); then RequestTimeout. */
+  readonly pausedTimeoutMs: number;
   /** PEM file of the CAs to trust for this origin instead of Node's bundled roots; `null` = Node's roots. */
   readonly caFile: string | null;
 }
@@ -22,7 +26,8 @@ export interface OriginOptions {
 /**
  * Defaults: 128 connections measured as fast as 32 and never slower (performance-facts.md "Pool size");
  * headers timeout generous because CopyObject and CompleteMultipartUpload can think for a while;
- * keep-alive 4 s = undici's default, below the idle timeout of common S3 front ends.
+ * keep-alive 4 s = undici's default, below the idle timeout of common S3 front ends; a request waits at most 10 s
+ * for a connection (#15: nothing bounded it), and a client that reads nothing for 2 minutes loses its response.
  */
 export const DEFAULT_ORIGIN_OPTIONS: OriginOptions = Object.freeze({
   connections: 128,
@@ -30,6 +35,8 @@ export const DEFAULT_ORIGIN_OPTIONS: OriginOptions = Object.freeze({
   headersTimeoutMs: 120_000,
   bodyTimeoutMs: 120_000,
   keepAliveTimeoutMs: 4_000,
+  queueTimeoutMs: 10_000,
+  pausedTimeoutMs: 120_000,
   caFile: null,
 });
 
@@ -39,6 +46,8 @@ const POSITIVE_INTEGER_KEYS = [
   "headersTimeoutMs",
   "bodyTimeoutMs",
   "keepAliveTimeoutMs",
+  "queueTimeoutMs",
+  "pausedTimeoutMs",
 ] as const;
 
 /**

@@ -1,7 +1,11 @@
 import type { S3Error } from "@osp/errors";
 import type { OriginPool } from "./h1/origin-pool.js";
 import { buildRequestHead } from "./h1/request-head.js";
-import type { ConnectionCall, UpstreamConnection } from "./h1/upstream-connection.js";
+import {
+  type ConnectionCall,
+  type UpstreamConnection,
+  UpstreamTimeoutError,
+} from "./h1/upstream-connection.js";
 import { mapUpstreamError } from "./map-upstream-error.js";
 import { type BodyOwner, StreamedUpstreamBody, type UpstreamBody } from "./upstream-body.js";
 import { type UpstreamRequestEvent, upstreamRequestChannel } from "./upstream-channels.js";
@@ -52,6 +56,13 @@ export interface UpstreamCall {
   abort(): void;
   /** Resumes a response paused by `onData` returning false; a no-op otherwise. */
   resume(): void;
+  /**
+   * The caller has no use for the rest of the response (a refused IAM token: it sends the request again with a
+   * fresh one). No handler callback follows, as after `abort()`, but the connection is kept: the rest of the body
+   * is read and dropped, and the connection goes back to the pool; a body longer than `maxBodyBytes` (default
+   * 64 KiB), or any failure, closes it instead. Before the response headers, it is `abort()`. Idempotent.
+   */
+  discard(maxBodyBytes?: number): void;
 }
 
 /**
@@ -89,6 +100,11 @@ const IDEMPOTENT = new Set(["GET", "HEAD", "DELETE", "OPTIONS"]);
 const PENDING = 0;
 const STREAMING = 1;
 const SETTLED = 2;
+/** `discard()`: the body is read and dropped so that the connection can be reused; the handler hears nothing. */
+const DISCARDING = 3;
+
+/** Error bodies (S3's XML, IAM's JSON) are a few hundred bytes; past this, a new connection is cheaper. */
+const DEFAULT_DISCARD_BYTES = 64 * 1024;
 
 /** One request's life: queued in the pool, on a connection, settled. */
 class UpstreamCallHandler implements UpstreamCall, ConnectionCall, BodyOwner {
@@ -98,6 +114,7 @@ class UpstreamCallHandler implements UpstreamCall, ConnectionCall, BodyOwner {
   readonly bodiless: boolean;
   head = "";
   pool: OriginPool | null = null;
+  queuedAtMs = 0;
   readonly #startMs = performance.now();
   #conn: UpstreamConnection | null = null;
   #headersMs = -1;
@@ -107,6 +124,8 @@ class UpstreamCallHandler implements UpstreamCall, ConnectionCall, BodyOwner {
   #aborted = false;
   #retried = false;
   #dispatching = true;
+  /** Body bytes `discard()` still reads before it gives the connection up instead. */
+  #discardBudget = 0;
   #deferredError: unknown = null;
 
   constructor(req: UpstreamRequest, handler: ResponseHandler) {
@@ -132,6 +151,17 @@ class UpstreamCallHandler implements UpstreamCall, ConnectionCall, BodyOwner {
 
   resume(): void {
     if (this.#state === STREAMING) this.#conn?.resume(this);
+  }
+
+  discard(maxBodyBytes = DEFAULT_DISCARD_BYTES): void {
+    if (this.#state === DISCARDING || this.#state === SETTLED) return;
+    if (this.#state !== STREAMING || this.#conn === null) {
+      this.abort();
+      return;
+    }
+    this.#state = DISCARDING;
+    this.#discardBudget = maxBodyBytes;
+    this.#conn.resume(this); // a paused response must flow to be drained
   }
 
   /** Ends the synchronous part of `sendUpstream`; an error raised inside it is delivered from here on. */
@@ -167,20 +197,38 @@ class UpstreamCallHandler implements UpstreamCall, ConnectionCall, BodyOwner {
 
   onBody(chunk: Buffer): boolean {
     this.#bytesReceived += chunk.length;
+    if (this.#state === DISCARDING) {
+      this.#discardBudget -= chunk.length;
+      if (this.#discardBudget < 0) {
+        // Too long to drain: the connection goes (abortCall closes it; the call hears nothing back).
+        this.#state = SETTLED;
+        this.#conn?.abortCall(this);
+        this.#conn = null;
+        this.#publish("aborted", null);
+      }
+      return true;
+    }
     if (this.#state !== STREAMING) return false;
     return this.#handler.onData(chunk) !== false;
   }
 
   onComplete(): void {
     if (this.#state === SETTLED) return;
+    const discarded = this.#state === DISCARDING;
     this.#state = SETTLED;
     this.#conn = null;
     this.#publish("complete", null);
-    this.#handler.onComplete();
+    if (!discarded) this.#handler.onComplete();
   }
 
   onFailure(err: unknown, retryable: boolean): void {
     if (this.#state === SETTLED) return;
+    if (this.#state === DISCARDING) {
+      this.#state = SETTLED;
+      this.#conn = null;
+      this.#publish("aborted", null);
+      return;
+    }
     this.#conn = null;
     if (
       retryable &&
@@ -206,11 +254,15 @@ class UpstreamCallHandler implements UpstreamCall, ConnectionCall, BodyOwner {
     if (this.#state === SETTLED) return;
     this.#state = SETTLED;
     const mapped = mapUpstreamError(err, this.#headersMs >= 0);
-    this.#publish("error", mapped.code);
+    this.#publish("error", mapped.code, timeoutOf(err));
     this.#handler.onError(mapped);
   }
 
-  #publish(outcome: UpstreamRequestEvent["outcome"], errorCode: string | null): void {
+  #publish(
+    outcome: UpstreamRequestEvent["outcome"],
+    errorCode: string | null,
+    timeout: UpstreamRequestEvent["timeout"] = null,
+  ): void {
     if (!upstreamRequestChannel.hasSubscribers) return;
     const event: UpstreamRequestEvent = {
       origin: this.#req.origin,
@@ -222,7 +274,23 @@ class UpstreamCallHandler implements UpstreamCall, ConnectionCall, BodyOwner {
       bytesReceived: this.#bytesReceived,
       outcome,
       errorCode,
+      timeout,
     };
     upstreamRequestChannel.publish(event);
   }
+}
+
+const TIMEOUTS: ReadonlyMap<string, NonNullable<UpstreamRequestEvent["timeout"]>> = new Map([
+  ["OSP_CONNECT_TIMEOUT", "connect"],
+  ["OSP_HEADERS_TIMEOUT", "headers"],
+  ["OSP_BODY_TIMEOUT", "body"],
+  ["OSP_SEND_TIMEOUT", "send"],
+  ["OSP_QUEUE_TIMEOUT", "queue"],
+  ["OSP_PAUSED_TIMEOUT", "paused"],
+]);
+
+/** Which deadline `err` is, for the request event (metrics count queue and paused timeouts). */
+function timeoutOf(err: unknown): UpstreamRequestEvent["timeout"] {
+  if (!(err instanceof UpstreamTimeoutError)) return null;
+  return TIMEOUTS.get(err.code) ?? null;
 }

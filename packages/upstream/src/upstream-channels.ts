@@ -24,6 +24,11 @@ export interface UpstreamRequestEvent {
   readonly outcome: "complete" | "error" | "aborted";
   /** The S3 code of the mapped error (`ServiceUnavailable`, …), `null` unless outcome is "error". */
   readonly errorCode: string | null;
+  /**
+   * The deadline that ended the call, or null: `queue` (no connection came free within queueTimeoutMs), `paused`
+   * (the caller kept the response paused past pausedTimeoutMs), or the connection's own.
+   */
+  readonly timeout: "connect" | "headers" | "body" | "send" | "queue" | "paused" | null;
 }
 
 /** Published once per IAM token fetch, foreground or background. */

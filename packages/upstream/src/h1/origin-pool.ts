@@ -5,6 +5,7 @@ import {
   type ConnectTarget,
   UpstreamClosedError,
   UpstreamConnection,
+  UpstreamTimeoutError,
 } from "./upstream-connection.js";
 
 /** A request the pool cannot take any more (closed for shutdown). */
@@ -28,6 +29,7 @@ export class OriginPool implements ConnectionOwner {
   readonly connectTimeoutMs: number;
   readonly headersTimeoutMs: number;
   readonly bodyTimeoutMs: number;
+  readonly pausedTimeoutMs: number;
   tlsSession: Buffer | undefined;
   readonly #options: OriginOptions;
   readonly #target: ConnectTarget;
@@ -47,11 +49,14 @@ export class OriginPool implements ConnectionOwner {
     this.connectTimeoutMs = options.connectTimeoutMs;
     this.headersTimeoutMs = options.headersTimeoutMs;
     this.bodyTimeoutMs = options.bodyTimeoutMs;
+    this.pausedTimeoutMs = options.pausedTimeoutMs;
     const shortest = Math.min(
       options.connectTimeoutMs,
       options.headersTimeoutMs,
       options.bodyTimeoutMs,
       options.keepAliveTimeoutMs,
+      options.queueTimeoutMs,
+      options.pausedTimeoutMs,
     );
     // A deadline fires at most a tenth of the shortest timeout late (and at least every second).
     this.#sweepEveryMs = Math.min(Math.max(Math.floor(shortest / 10), 10), 1000);
@@ -77,13 +82,17 @@ export class OriginPool implements ConnectionOwner {
       this.#open().start(call);
       return;
     }
+    call.queuedAtMs = Date.now();
     this.#queue.push(call);
   }
 
   /** Sends `call` again on a fresh connection (its reused one had been closed by the origin). */
   retry(call: ConnectionCall): void {
     if (this.#all.size < this.#options.connections) this.#open().start(call);
-    else this.#queue.unshift(call);
+    else {
+      call.queuedAtMs = Date.now();
+      this.#queue.unshift(call);
+    }
   }
 
   /** Takes a call that has not started out of the queue (its client went away). */
@@ -170,5 +179,16 @@ export class OriginPool implements ConnectionOwner {
   #sweep(): void {
     const now = Date.now();
     for (const conn of this.#all) conn.checkDeadline(now);
+    // Queued requests: the sweeper runs whenever any wait, since they wait only while every connection is busy.
+    const oldest = now - this.#options.queueTimeoutMs;
+    if (this.#queue.some((call) => call.queuedAtMs <= oldest)) {
+      const expired = this.#queue.filter((call) => call.queuedAtMs <= oldest);
+      this.#queue = this.#queue.filter((call) => call.queuedAtMs > oldest);
+      const err = new UpstreamTimeoutError(
+        "OSP_QUEUE_TIMEOUT",
+        "no connection to the origin came free in time",
+      );
+      for (const call of expired) call.onFailure(err, false);
+    }
   }
 }

@@ -26,6 +26,8 @@ export interface ConnectionCall {
   /** HEAD: the response has no body whatever its headers say. */
   readonly bodiless: boolean;
   readonly body: StreamedUpstreamBody | null;
+  /** When the pool queued the call (all connections busy); the pool's sweeper times it out from there. */
+  queuedAtMs: number;
   attached(conn: UpstreamConnection): void;
   onHead(status: number, headers: Array<readonly [string, string]>): void;
   /** False: pause reading after this read until `resume()`. */
@@ -40,6 +42,8 @@ export interface ConnectionOwner {
   readonly connectTimeoutMs: number;
   readonly headersTimeoutMs: number;
   readonly bodyTimeoutMs: number;
+  /** How long a call may keep its response paused. */
+  readonly pausedTimeoutMs: number;
   /** The connection finished a response and may carry another (`idleTimeoutMs`: the origin's hint, or -1). */
   released(conn: UpstreamConnection, idleTimeoutMs: number): void;
   /** The connection is closed; called once. */
@@ -60,7 +64,13 @@ export class UpstreamTimeoutError extends Error {
   readonly code: string;
 
   constructor(
-    code: "OSP_CONNECT_TIMEOUT" | "OSP_HEADERS_TIMEOUT" | "OSP_BODY_TIMEOUT" | "OSP_SEND_TIMEOUT",
+    code:
+      | "OSP_CONNECT_TIMEOUT"
+      | "OSP_HEADERS_TIMEOUT"
+      | "OSP_BODY_TIMEOUT"
+      | "OSP_SEND_TIMEOUT"
+      | "OSP_QUEUE_TIMEOUT"
+      | "OSP_PAUSED_TIMEOUT",
     message: string,
   ) {
     super(message);
@@ -99,6 +109,8 @@ const READING_BODY = 3;
 const IDLE = 4;
 /** The request body's bytes wait in a full socket buffer for the origin to read them. */
 const SENDING = 5;
+/** The call paused the response (its client is not reading). */
+const PAUSED = 6;
 
 /** Codes after which a request on a reused connection may be sent again on a fresh one. */
 const STALE_CONNECTION_CODES = new Set([
@@ -231,6 +243,7 @@ export class UpstreamConnection implements ResponseSink, BodySink {
       if (this.#closed) return;
       if (this.#pauseRequested) {
         this.#viewsHeld = false; // backlog copies are the call's to keep: nothing to lend
+        this.#setDeadline(PAUSED, this.#owner.pausedTimeoutMs);
         return;
       }
     }
@@ -265,6 +278,9 @@ export class UpstreamConnection implements ResponseSink, BodySink {
         this.#fail(
           new UpstreamTimeoutError("OSP_SEND_TIMEOUT", "the origin stopped reading the request body"),
         );
+        return;
+      case PAUSED:
+        this.#fail(new UpstreamTimeoutError("OSP_PAUSED_TIMEOUT", "the response stayed paused too long"));
         return;
       default:
         this.#fail(new UpstreamTimeoutError("OSP_BODY_TIMEOUT", "response body stalled"));
@@ -416,7 +432,8 @@ export class UpstreamConnection implements ResponseSink, BodySink {
     }
     if (this.#pauseRequested && this.#call !== null) {
       this.#readStopped = true;
-      this.#deadlineKind = NO_DEADLINE; // a paused response is not a stalled one
+      // A paused response is not a stalled one; a response paused for ever is (a client that stopped reading).
+      this.#setDeadline(PAUSED, this.#owner.pausedTimeoutMs);
       return false;
     }
     return !this.#closed;
