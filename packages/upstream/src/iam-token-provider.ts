@@ -41,13 +41,17 @@ type FetchResult =
 /** The grant type, already form-encoded (protocol.md §6.1). */
 const GRANT = "grant_type=urn%3Aibm%3Aparams%3Aoauth%3Agrant-type%3Aapikey&apikey=";
 const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(["127.0.0.1", "[::1]", "localhost"]);
+/** IAM's answers to a key it does not accept: unknown (400 BXNIM0415E), or not allowed to get a token. */
+const KEY_REFUSED_STATUSES: ReadonlySet<number> = new Set([400, 401, 403]);
 
 /**
  * IBM IAM access tokens for one (iamUrl, apiKey), cached in process, mirroring IBM's SDK core: refresh in the
  * background after 80 % of the life while the current token keeps serving; expired 10 s early; one fetch in
  * flight at a time; after a failure no new fetch before the backoff ends (callers without a valid token get the
  * last error at once, so an IAM outage is not turned into a request storm). Errors are `S3Error`
- * ServiceUnavailable, source upstream. The API key lives in private fields only: no error, event, message or
+ * ServiceUnavailable, source upstream, but for a key IAM refuses (400/401/403): that is InternalError, since no
+ * retry helps until the configuration is fixed, and no fetch is tried again before `backoffMaxMs`; its event
+ * says `apiKeyRefused` (the server logs it). The API key lives in private fields only: no error, event, message or
  * `util.inspect` output contains it.
  */
 export class IamTokenProvider {
@@ -182,13 +186,13 @@ export class IamTokenProvider {
         { maxResponseBytes: 64 * 1024, timeoutMs: this.#requestTimeoutMs },
       );
     } catch (cause) {
-      this.#publish(t0, background, "error", 0, null);
+      this.#publish(t0, background, "error", 0, null, false);
       return { ok: false, error: iamError("IBM IAM could not be reached.", cause), retryAfterMs: 0 };
     }
     const { status, body } = response;
     if (status === 200) {
       const parsed = parseIamTokenResponse(body, this.#now());
-      this.#publish(t0, background, parsed === null ? "error" : "ok", status, null);
+      this.#publish(t0, background, parsed === null ? "error" : "ok", status, null, false);
       if (parsed === null) {
         return {
           ok: false,
@@ -205,16 +209,28 @@ export class IamTokenProvider {
       return { ok: true, token };
     }
     const { errorCode, requestId } = parseIamErrorResponse(body);
-    this.#publish(t0, background, "error", status, errorCode);
+    const keyRefused = KEY_REFUSED_STATUSES.has(status);
+    this.#publish(t0, background, "error", status, errorCode, keyRefused);
     const detail = [`HTTP ${status}`, errorCode, requestId === null ? null : `request id ${requestId}`]
       .filter((part) => part !== null)
       .join(", ");
+    if (keyRefused) {
+      // A wrong, disabled or deleted key (IAM answers 400 BXNIM0415E for an unknown one): only a config change
+      // helps, so clients get osp's own failure rather than a 503 inviting them to retry, and IAM is asked again
+      // only after the longest backoff.
+      const error = new S3Error(
+        "InternalError",
+        `IBM IAM refused the API key of this endpoint (${detail}); the gateway's configuration must be fixed.`,
+        { source: "upstream" },
+      );
+      return { ok: false, error, retryAfterMs: this.#backoffMaxMs };
+    }
     const what =
       status === 429
         ? "IBM IAM is rate-limiting token requests"
         : status >= 500
           ? "IBM IAM failed to issue a token"
-          : "IBM IAM refused the API key";
+          : "IBM IAM did not issue a token";
     return { ok: false, error: iamError(`${what} (${detail}).`), retryAfterMs: retryAfterMs(response) };
   }
 
@@ -224,6 +240,7 @@ export class IamTokenProvider {
     outcome: IamTokenEvent["outcome"],
     status: number,
     iamErrorCode: string | null,
+    apiKeyRefused: boolean,
   ): void {
     if (!iamTokenChannel.hasSubscribers) return;
     const event: IamTokenEvent = {
@@ -233,6 +250,7 @@ export class IamTokenProvider {
       durationMs: performance.now() - t0,
       background,
       iamErrorCode,
+      apiKeyRefused,
     };
     iamTokenChannel.publish(event);
   }

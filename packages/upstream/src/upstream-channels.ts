@@ -45,6 +45,8 @@ export interface IamTokenEvent {
   readonly background: boolean;
   /** IAM's own error code (`BXNIM0415E`, …) when it sent one. */
   readonly iamErrorCode: string | null;
+  /** IAM refused the API key (400/401/403): the endpoint's `auth.apiKey` must be fixed; no retry helps. */
+  readonly apiKeyRefused: boolean;
 }
 
 export const upstreamRequestChannel = diagnosticsChannel.channel(UPSTREAM_REQUEST_CHANNEL);

@@ -156,6 +156,34 @@ test("invalidate() drops the current token so the next calls share one new fetch
   assert.equal(tokens.tryGetToken(), again[0]);
 });
 
+test("answers a refused API key with a non-503 error, one event saying so, and no new fetch before the longest backoff", async () => {
+  const events: Array<{ outcome: string; status: number; apiKeyRefused: boolean; iamUrl: string }> = [];
+  const listener = (message: unknown) => events.push(message as (typeof events)[number]);
+  diagnosticsChannel.subscribe(IAM_TOKEN_CHANNEL, listener);
+  try {
+    const refused = provider({ apiKey: "osp-wrong-key" });
+    const before = iam.stats.requests;
+    const err = await rejection(refused.getToken());
+    assert.equal(err.code, "InternalError");
+    assert.equal(err.status, 500);
+    assert.equal(err.source, "upstream");
+    assert.match(err.message, /IBM IAM refused the API key .*HTTP 400, BXNIM0415E/);
+    assert.deepEqual(
+      events.map((e) => [e.outcome, e.status, e.apiKeyRefused, e.iamUrl]),
+      [["error", 400, true, iam.url]],
+    );
+    // Within the longest backoff (60 s) every caller gets the same error without asking IAM again.
+    now += 59_000;
+    assert.equal(await rejection(refused.getToken()), err);
+    assert.equal(iam.stats.requests - before, 1);
+    now += 2_000;
+    await rejection(refused.getToken());
+    assert.equal(iam.stats.requests - before, 2);
+  } finally {
+    diagnosticsChannel.unsubscribe(IAM_TOKEN_CHANNEL, listener);
+  }
+});
+
 test("never lets the API key into errors, stacks, events or inspect output", async () => {
   const secret = `osp-secret-${randomUUID()}`;
   const events: unknown[] = [];
