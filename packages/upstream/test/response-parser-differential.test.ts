@@ -5,7 +5,8 @@
  * also fed to h1 whole, split at every point and byte by byte: the outcome must not depend on how it is split.
  *
  * CI runs 100,000 mutations (a few seconds); `make fuzz` runs OSP_FUZZ_CASES of them (2,000,000 by default).
- * A failure prints its seed and case number; OSP_FUZZ_SEED replays another seed.
+ * A failure prints its seed and case number; OSP_FUZZ_SEED replays another seed, and OSP_FUZZ_EXPLORE=1 lists every
+ * unexplained disagreement instead of stopping at the first (for a new seed corpus or a new parser rule).
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
