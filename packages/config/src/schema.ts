@@ -280,6 +280,8 @@ export const configSchema = z.strictObject({
       exposeCanonicalRequest: z.boolean().default(false),
       /** 8192 = reject small aws-chunked chunks as S3 does; 0 = accept any size. */
       minChunkBytes: z.number().int().min(0).default(0),
+      /** Accept legacy SigV2 (HMAC-SHA1) headers and presigned URLs; weaker than SigV4, off by default. */
+      sigV2: z.boolean().default(false),
     })
     .prefault({}),
   logging: z

@@ -130,6 +130,8 @@ export class GatewayCore {
       allowedRegions: config.auth.regions.length === 0 ? null : new Set(config.auth.regions),
       service: "s3",
       maxPresignExpiresSeconds: Math.floor(config.auth.maxPresignExpiry / 1000),
+      sigV2: config.auth.sigV2,
+      virtualHostDomains: config.addressing.virtualHostDomains,
     };
     this.maxInFlight = config.limits.maxInFlight;
     this.requestTimeoutMs = config.limits.requestTimeout;

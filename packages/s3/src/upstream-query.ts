@@ -223,6 +223,7 @@ export function upstreamQueryFor(
   const anything = operation === "Unknown";
   let seen: Set<string> | null = null;
   for (const [name, value] of query) {
+    if (name === "AWSAccessKeyId" || name === "Signature" || name === "Expires") continue; // SigV2 query auth
     if (name.length > 6 && (name.charCodeAt(0) | 0x20) === 0x78 /* x */) {
       const lower = name.toLowerCase();
       if (AUTH_PARAMS.has(lower)) continue;

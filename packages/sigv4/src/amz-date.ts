@@ -82,3 +82,13 @@ export function parseHttpDate(text: string): number | null {
     digits(text, 23, 2),
   );
 }
+
+/**
+ * A SigV2 `Date` or `x-amz-date` ("one of the RFC 2616 formats", RESTAuthentication): IMF-fixdate with `GMT`,
+ * or with the `+0000` zone the AWS examples and s3cmd write (`Tue, 27 Mar 2007 19:36:42 +0000`). `null`
+ * otherwise (the obsolete RFC 850 and asctime forms are not accepted).
+ */
+export function parseV2Date(text: string): number | null {
+  if (text.length === 31 && text.endsWith(" +0000")) return parseHttpDate(`${text.slice(0, 25)} GMT`);
+  return parseHttpDate(text);
+}

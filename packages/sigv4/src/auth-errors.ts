@@ -21,7 +21,10 @@ export function queryMalformed(message: string, fields?: ReadonlyArray<readonly 
 export const CREDENTIAL_MALFORMED =
   'the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".';
 
-/** 400 InvalidRequest for SigV2 and SigV4a: S3's answer in SigV4-only regions (protocol.md §4, §3.8). */
+/**
+ * 400 InvalidRequest for SigV2 (unless `auth.sigV2`) and SigV4a: S3's answer in SigV4-only regions
+ * (protocol.md §4, §3.8).
+ */
 export function mechanismNotSupported(): S3Error {
   return new S3Error(
     "InvalidRequest",
@@ -42,16 +45,22 @@ export function unsupportedAuthorizationType(value: string): S3Error {
   });
 }
 
-/** 400 InvalidArgument when a request carries both header and query-string authentication. */
-export function onlyOneMechanism(authorization: string): S3Error {
+/**
+ * 400 InvalidArgument when a request carries two authentication mechanisms: header and query, or (with
+ * `authorization` null) SigV4's `X-Amz-*` and SigV2's `AWSAccessKeyId`/`Signature` query parameters.
+ */
+export function onlyOneMechanism(authorization: string | null): S3Error {
   return new S3Error(
     "InvalidArgument",
     "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified",
     {
-      fields: [
-        ["ArgumentName", "Authorization"],
-        ["ArgumentValue", authorization.slice(0, MAX_ECHOED_CHARS)],
-      ],
+      fields:
+        authorization === null
+          ? [["ArgumentName", "Signature"]]
+          : [
+              ["ArgumentName", "Authorization"],
+              ["ArgumentValue", authorization.slice(0, MAX_ECHOED_CHARS)],
+            ],
     },
   );
 }

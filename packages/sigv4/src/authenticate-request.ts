@@ -7,6 +7,7 @@ import {
   onlyOneMechanism,
   queryMalformed,
 } from "./auth-errors.js";
+import { authenticateV2, isSigV2Authorization } from "./authenticate-v2.js";
 import { normalizeHeaderValue } from "./canonical-headers.js";
 import { formatCanonicalQuery, parseQueryParams, type QueryParam } from "./canonical-query.js";
 import { canonicalUri } from "./canonical-uri.js";
@@ -28,6 +29,8 @@ export const DEFAULT_AUTH_OPTIONS: Readonly<Omit<AuthOptions, "nowMs">> = Object
   allowedRegions: null,
   service: "s3",
   maxPresignExpiresSeconds: 604_800,
+  sigV2: false,
+  virtualHostDomains: [],
 });
 
 const NO_PARAMS: readonly QueryParam[] = [];
@@ -42,7 +45,10 @@ function append(previous: string | undefined, value: string): string {
  * Authenticates a request up to (not including) the signature check (protocol.md §1.7, §2):
  * 1. picks the mechanism: `Authorization` header, presigned query (`X-Amz-Algorithm`/`-Credential`/
  *    `-Signature`), or none, in which case it returns `null` (anonymous; the caller decides whether policy
- *    allows that). Both at once → 400 InvalidArgument; SigV2 and SigV4a → 400 InvalidRequest.
+ *    allows that). Two at once (header and query, or SigV4 and SigV2 query) → 400 InvalidArgument; SigV4a
+ *    → 400 InvalidRequest; SigV2 (`AWS AKID:sig`, `AWSAccessKeyId`/`Signature`) → 400 InvalidRequest unless
+ *    `options.sigV2`, when `authenticate-v2.ts` takes it (a result with `signatureVersion` 2, verified by
+ *    `verifySignatureV2` with the secret itself).
  * 2. parses the header or the query (AuthorizationHeaderMalformed / AuthorizationQueryParametersError).
  * 3. checks the request time (`x-amz-date`, else `Date`; presigned: `X-Amz-Date`) → 403 AccessDenied when
  *    missing or invalid; the scope's date, service and region (`allowedRegions`) → 400; the clock skew →
@@ -106,6 +112,7 @@ export function authenticateRequest(
 
   if (authorization === undefined) {
     if (!presign && !sigV2Query) return null;
+    if (presign && sigV2Query) return onlyOneMechanism(null);
   } else if (presign || sigV2Query) {
     return onlyOneMechanism(authorization);
   } else if (authorizationCount > 1) {
@@ -114,6 +121,18 @@ export function authenticateRequest(
 
   const maxSkewMs = options?.maxSkewMs ?? DEFAULT_AUTH_OPTIONS.maxSkewMs;
   const nowMs = options?.nowMs ?? Date.now();
+  if (
+    options?.sigV2 === true &&
+    (authorization === undefined ? sigV2Query : isSigV2Authorization(authorization))
+  ) {
+    return authenticateV2(facts, authorization, {
+      nowMs,
+      maxSkewMs,
+      maxPresignExpiresSeconds:
+        options.maxPresignExpiresSeconds ?? DEFAULT_AUTH_OPTIONS.maxPresignExpiresSeconds,
+      virtualHostDomains: options.virtualHostDomains ?? DEFAULT_AUTH_OPTIONS.virtualHostDomains,
+    });
+  }
   let mechanism: "header" | "presigned";
   let accessKeyId: string;
   let scope: CredentialScope;
@@ -205,6 +224,7 @@ export function authenticateRequest(
 
   return {
     mechanism,
+    signatureVersion: 4,
     accessKeyId,
     scope,
     amzDate,
@@ -218,6 +238,7 @@ export function authenticateRequest(
     canonicalUri: uri,
     canonicalQuery: formatCanonicalQuery(params, mechanism === "presigned" ? "X-Amz-Signature" : undefined),
     payloadHash,
+    stringToSignV2: null,
   };
 }
 

@@ -1,8 +1,10 @@
 // The public API, one sorted list (biome's organizeImports keeps exports in path order):
 // - chunked/, checksum/, payload/: aws-chunked decoding, flexible checksums, plain-body checks (protocol.md §1.6, §3)
+// - *-v2: SigV2 (HMAC-SHA1), only with `AuthOptions.sigV2` (protocol.md §4)
 // - everything else: SigV4 header and presigned-URL authentication, canonicalization, signing (§1, §2, §4)
-export { formatAmzDate, parseAmzDate } from "./amz-date.js";
+export { formatAmzDate, parseAmzDate, parseV2Date } from "./amz-date.js";
 export { authenticateRequest, DEFAULT_AUTH_OPTIONS } from "./authenticate-request.js";
+export { isSigV2Authorization, virtualHostBucket } from "./authenticate-v2.js";
 export { canonicalHeaders, type HeaderList, normalizeHeaderValue } from "./canonical-headers.js";
 export { canonicalQuery } from "./canonical-query.js";
 export { buildCanonicalRequest, formatCanonicalRequest } from "./canonical-request.js";
@@ -56,6 +58,16 @@ export {
 } from "./sign-request.js";
 export { SigningKeyCache } from "./signing-key-cache.js";
 export { buildStringToSign, formatCredentialScope, SIGV4_ALGORITHM } from "./string-to-sign.js";
+export {
+  buildStringToSignV2,
+  canonicalizedAmzHeaders,
+  canonicalizedResource,
+  type RawQueryParam,
+  type StringToSignV2Parts,
+  signStringV2,
+  splitRawQuery,
+  V2_SUBRESOURCES,
+} from "./string-to-sign-v2.js";
 export type {
   AuthenticatedRequest,
   AuthOptions,
@@ -66,3 +78,4 @@ export type {
 } from "./types.js";
 export { uriEncode } from "./uri-encode.js";
 export { verifySignature } from "./verify-signature.js";
+export { verifySignatureV2 } from "./verify-signature-v2.js";

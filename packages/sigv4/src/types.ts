@@ -46,8 +46,20 @@ export interface AuthOptions {
   readonly allowedRegions: ReadonlySet<string> | null;
   /** Service name expected in the scope, default `s3`. */
   readonly service: string;
-  /** Longest accepted presign lifetime in seconds, default 604 800 (7 days). */
+  /** Longest accepted presign lifetime in seconds, default 604 800 (7 days); SigV2 `Expires` counts from now. */
   readonly maxPresignExpiresSeconds: number;
+  /**
+   * Accept AWS Signature Version 2 (HMAC-SHA1: `Authorization: AWS AKID:sig`, `AWSAccessKeyId`/`Expires`/
+   * `Signature` query), default false: refused with 400 InvalidRequest as SigV4-only S3 regions do
+   * (protocol.md §4). Weaker than SigV4: SHA-1, no signed Host, no signed body, no signed query but the
+   * sub-resources.
+   */
+  readonly sigV2: boolean;
+  /**
+   * `addressing.virtualHostDomains`: SigV2 signs `/bucket` even when the bucket is in the Host, so the
+   * bucket is found here the way @osp/s3's `resolveTarget` finds it. Only SigV2 reads it.
+   */
+  readonly virtualHostDomains: readonly string[];
 }
 
 /**
@@ -56,7 +68,14 @@ export interface AuthOptions {
  * its chunk chain with `signature`) need not parse anything again. The access key is not yet looked up.
  */
 export interface AuthenticatedRequest {
+  /** `header`: the `Authorization` header; `presigned`: query-string authentication (a presigned URL). */
   readonly mechanism: "header" | "presigned";
+  /**
+   * 4, or 2 for SigV2 (only with `AuthOptions.sigV2`). A SigV2 request has no scope, signed header list,
+   * canonical request or signing key: `scope` is empty, `signedHeaders` `[]`, `canonicalUri`/`canonicalQuery`
+   * `""`, `payloadHash` `UNSIGNED-PAYLOAD`, and `stringToSignV2` holds what `verifySignatureV2` HMACs.
+   */
+  readonly signatureVersion: 2 | 4;
   readonly accessKeyId: string;
   readonly scope: CredentialScope;
   /** The request time as it enters the string to sign, `yyyyMMdd'T'HHmmss'Z'` (protocol.md §1.3). */
@@ -79,4 +98,6 @@ export interface AuthenticatedRequest {
   readonly canonicalQuery: string;
   /** Last line of the canonical request: the `x-amz-content-sha256` value, or `UNSIGNED-PAYLOAD` (presigned). */
   readonly payloadHash: string;
+  /** SigV2's StringToSign (protocol.md §4), built by `authenticateRequest`; `null` for SigV4. */
+  readonly stringToSignV2: string | null;
 }

@@ -17,6 +17,7 @@ import {
   createPayloadVerifier,
   type SigningKeyCache,
   verifySignature,
+  verifySignatureV2,
 } from "@osp/sigv4";
 import { PooledBody, type PooledBodyVerifier } from "./pooled-body-verifier.js";
 import { S3Error } from "./s3-error.js";
@@ -38,7 +39,9 @@ export interface VerifyPool {
   /**
    * `SigningKeyCache.get` + `verifySignature` of a request `authenticateRequest` accepted: a value when run
    * inline, a promise when sent to a thread (`await` takes both). Never rejects: a failed hand-off is redone
-   * inline. In pool mode the thread derives through its own cache, so `cache` is not consulted.
+   * inline. In pool mode the thread derives through its own cache, so `cache` is not consulted. A SigV2
+   * request (`signatureVersion` 2) is always verified inline by `verifySignatureV2` (one HMAC-SHA1 of a short
+   * string, no key to derive: less than a hand-off costs); its `signingKey` is empty.
    */
   verifyRequest(
     auth: AuthenticatedRequest,
@@ -82,6 +85,9 @@ const FLUSH_DELAY_MS = 20;
 
 let nextSession = 1;
 
+/** The signing key of a SigV2 request: none (SigV2 signs no aws-chunked body, so nothing reads it). */
+const NO_KEY = Buffer.alloc(0);
+
 class ThreadedVerifyPool implements VerifyPool {
   readonly mode: VerifyMode;
   readonly threads: number;
@@ -115,6 +121,7 @@ class ThreadedVerifyPool implements VerifyPool {
     cache: SigningKeyCache,
     options?: VerifySignatureOptions,
   ): VerifiedRequest | Promise<VerifiedRequest> {
+    if (auth.signatureVersion === 2) return { failure: verifySignatureV2(auth, secret), signingKey: NO_KEY };
     const lanes = this.#lanes;
     const lane = this.mode === "pool" && lanes !== null ? lanes.pickLane(1) : -1;
     if (lane < 0) return verifyInline(auth, secret, cache, options);
