@@ -10,7 +10,7 @@ import { availableParallelism } from "node:os";
 import { type Cache, createCache } from "@osp/cache";
 import type { Config } from "@osp/config";
 import { renderErrorXml, type S3Error } from "@osp/errors";
-import type { Logger } from "@osp/log";
+import { type Logger, writeAccessLine } from "@osp/log";
 import { buildUpstreamTarget, formatCopySource, renderListBuckets } from "@osp/s3";
 import { type AuthOptions, SigningKeyCache } from "@osp/sigv4";
 import { UpstreamPools } from "@osp/upstream";
@@ -222,23 +222,21 @@ export class GatewayCore {
       gatewayRequestChannel.publish(event);
     }
     if (!this.config.logging.accessLog) return;
-    this.log.info(
-      {
-        requestId: exchange.id,
-        method: exchange.req.method,
-        operation: exchange.operation,
-        bucket: exchange.bucket,
-        principal: exchange.principal,
-        status: exchange.status,
-        error: exchange.errorCode,
-        bytesIn: exchange.bytesIn,
-        bytesOut: exchange.bytesOut,
-        durationMs: Math.round((performance.now() - exchange.startedAtMs) * 1000) / 1000,
-        upstreamMs: Math.round(exchange.upstreamMs * 1000) / 1000,
-        remote: exchange.req.remoteAddress,
-      },
-      "request",
-    );
+    // Its fields hold no secret, so it skips the logger's redaction pass (issue #16).
+    writeAccessLine(this.log, {
+      requestId: exchange.id,
+      method: exchange.req.method,
+      operation: exchange.operation,
+      bucket: exchange.bucket,
+      principal: exchange.principal,
+      status: exchange.status,
+      error: exchange.errorCode,
+      bytesIn: exchange.bytesIn,
+      bytesOut: exchange.bytesOut,
+      durationMs: Math.round((performance.now() - exchange.startedAtMs) * 1000) / 1000,
+      upstreamMs: Math.round(exchange.upstreamMs * 1000) / 1000,
+      remote: exchange.req.remoteAddress,
+    });
   }
 
   async close(): Promise<void> {

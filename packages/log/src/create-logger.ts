@@ -1,39 +1,20 @@
 /**
- * The one place osp creates loggers. Secrets never reach a log line at any level: the redaction list
- * below covers every field where one could appear (DESIGN.md "Logs"), and callers log request facts,
- * never raw headers or query strings.
+ * The one place osp creates loggers. Secrets never reach a log line at any level: every line but the access
+ * line passes through `censorSecrets` (a field named like a secret is censored at any depth, errors
+ * included), and the access line (access-line.ts) has only fields that cannot hold one. Callers log request
+ * facts, never raw headers or query strings (DESIGN.md "Logs").
  */
-import { type DestinationStream, destination, type Logger, pino } from "pino";
+import { type DestinationStream, type Logger, pino, stdSerializers } from "pino";
+import { censorSecrets } from "./censor-secrets.js";
 
 export type { Logger };
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 
-/** Field paths censored wherever they appear (pino `redact`). */
-export const REDACTED_PATHS: readonly string[] = [
-  "authorization",
-  "*.authorization",
-  "headers.authorization",
-  "*.headers.authorization",
-  "headers.cookie",
-  "headers['x-amz-security-token']",
-  "secretAccessKey",
-  "*.secretAccessKey",
-  "apiKey",
-  "*.apiKey",
-  "*.*.apiKey",
-  "token",
-  "*.token",
-  "accessToken",
-  "*.accessToken",
-  "signature",
-  "*.signature",
-  "signingKey",
-  "*.signingKey",
-  "query",
-  "*.query",
-];
+/** pino's error serializer, then the censor: an error's own fields may hold what a request carried. */
+const errorSerializer = (err: unknown) =>
+  err instanceof Error ? censorSecrets(stdSerializers.err(err)) : err;
 
-/** Creates the process logger (JSON lines on stdout, or on `destination` for tests). */
+/** Creates a logger (JSON lines on stdout, or on `destination`: a line writer, or a test's sink). */
 export function createLogger(
   options: { level: LogLevel; name?: string; base?: Record<string, unknown> },
   destination?: DestinationStream,
@@ -45,18 +26,12 @@ export function createLogger(
       ...(options.name === undefined ? {} : { name: options.name }),
       ...options.base,
     },
-    redact: { paths: [...REDACTED_PATHS], censor: "[redacted]" },
+    serializers: { err: errorSerializer },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label: string) => ({ level: label }) },
+    formatters: {
+      level: (label: string) => ({ level: label }),
+      log: (object: Record<string, unknown>) => censorSecrets(object),
+    },
   };
   return destination === undefined ? pino(config) : pino(config, destination);
-}
-
-/**
- * pino's asynchronous stdout (sonic-boom, `sync: false`): a request never waits on a log write. `maxWrite`
- * 4096 = PIPE_BUF, so each write(2) holds whole lines only and the cluster's processes never interleave on
- * one stdout pipe. Flush with `logger.flush(cb)` before exiting.
- */
-export function createAsyncDestination(fd = 1): DestinationStream {
-  return destination({ dest: fd, sync: false, maxWrite: 4096 });
 }

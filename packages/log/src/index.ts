@@ -1,7 +1,4 @@
-export {
-  createAsyncDestination,
-  createLogger,
-  type Logger,
-  type LogLevel,
-  REDACTED_PATHS,
-} from "./create-logger.js";
+export { type AccessLine, writeAccessLine } from "./access-line.js";
+export { CENSOR, censorSecrets, SECRET_FIELDS } from "./censor-secrets.js";
+export { createLogger, type Logger, type LogLevel } from "./create-logger.js";
+export { BATCH_BYTES, createLineWriter, type LineWriter, type LineWriterOptions } from "./line-writer.js";
