@@ -3,9 +3,11 @@
  * can send any method or bucket name, and each new value would be a new time series in Prometheus.
  */
 
+const STATUS_CLASSES = ["", "1xx", "2xx", "3xx", "4xx", "5xx"];
+
 /** `2xx`, `4xx`…; `aborted` when no status was sent (status 0: the client or the upstream went away first). */
 export function statusClass(status: number): string {
-  if (status >= 100 && status < 600) return `${Math.floor(status / 100)}xx`;
+  if (status >= 100 && status < 600) return STATUS_CLASSES[Math.floor(status / 100)]!;
   return "aborted";
 }
 

@@ -1,11 +1,14 @@
 /**
  * The metrics of one worker process: a private prom-client registry fed by the `diagnostics_channel` events
  * the other packages publish (subscribed by channel name: this package imports none of them). The primary
- * collects `snapshot()` from every worker and merges them (aggregate-metrics.ts).
+ * collects `snapshot()` from every worker and merges them (aggregate-metrics.ts). What every request
+ * updates is counted in plain numbers and handed to prom-client when the registry is read
+ * (deferred-metrics.ts): under a µs a request where prom-client's labelled updates cost several.
  */
 import diagnosticsChannel from "node:diagnostics_channel";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
+import { DeferredCounter, DeferredHistogram, SEPARATOR } from "./deferred-metrics.js";
 import { createBucketLabeler, methodLabel, statusClass } from "./label-values.js";
 import type { MetricsSnapshot } from "./metrics-snapshot.js";
 
@@ -80,25 +83,25 @@ export function createWorkerMetrics(options: WorkerMetricsOptions): WorkerMetric
   let bucketLabel = createBucketLabeler(options.bucketLabels);
   let requestCount = 0;
 
-  const requests = new Counter({
+  const requests = new DeferredCounter({
     name: "osp_requests_total",
     help: "Requests answered (or aborted), by S3 operation, method, status class and bucket.",
     labelNames: ["operation", "method", "status_class", "bucket"],
     registers,
   });
-  const requestSeconds = new Histogram({
+  const requestSeconds = new DeferredHistogram({
     name: "osp_request_duration_seconds",
     help: "Whole request duration, body transfer included, in seconds.",
     labelNames: ["operation"],
     buckets: REQUEST_DURATION_BUCKETS,
     registers,
   });
-  const receivedBytes = new Counter({
+  const receivedBytes = new DeferredCounter({
     name: "osp_received_bytes_total",
     help: "Request body bytes received from clients.",
     registers,
   });
-  const sentBytes = new Counter({
+  const sentBytes = new DeferredCounter({
     name: "osp_sent_bytes_total",
     help: "Response bytes sent to clients.",
     registers,
@@ -109,13 +112,13 @@ export function createWorkerMetrics(options: WorkerMetricsOptions): WorkerMetric
     labelNames: ["phase", "reason"],
     registers,
   });
-  const upstreamRequests = new Counter({
+  const upstreamRequests = new DeferredCounter({
     name: "osp_upstream_requests_total",
     help: "Requests sent to upstream endpoints, by configured origin, outcome and status class.",
     labelNames: ["origin", "outcome", "status_class"],
     registers,
   });
-  const upstreamSeconds = new Histogram({
+  const upstreamSeconds = new DeferredHistogram({
     name: "osp_upstream_duration_seconds",
     help: "Time from sending an upstream request to its response headers, in seconds.",
     labelNames: ["origin"],
@@ -168,7 +171,7 @@ export function createWorkerMetrics(options: WorkerMetricsOptions): WorkerMetric
     aggregator: "sum",
     registers,
   });
-  const poolWait = new Histogram({
+  const poolWait = new DeferredHistogram({
     name: "osp_verify_pool_wait_seconds",
     help: "Time a verification task waited for a pool thread, in seconds.",
     buckets: POOL_WAIT_BUCKETS,
@@ -203,15 +206,18 @@ export function createWorkerMetrics(options: WorkerMetricsOptions): WorkerMetric
       (message) => {
         const e = message as GatewayRequest;
         requestCount++;
-        requests.inc({
-          operation: e.operation,
-          method: methodLabel(e.method),
-          status_class: statusClass(e.status),
-          bucket: bucketLabel(e.bucket),
-        });
-        requestSeconds.observe({ operation: e.operation }, e.durationSeconds);
-        if (e.bytesIn > 0) receivedBytes.inc(e.bytesIn);
-        if (e.bytesOut > 0) sentBytes.inc(e.bytesOut);
+        requests.inc(
+          e.operation +
+            SEPARATOR +
+            methodLabel(e.method) +
+            SEPARATOR +
+            statusClass(e.status) +
+            SEPARATOR +
+            bucketLabel(e.bucket),
+        );
+        requestSeconds.observe(e.operation, e.durationSeconds);
+        if (e.bytesIn > 0) receivedBytes.inc("", e.bytesIn);
+        if (e.bytesOut > 0) sentBytes.inc("", e.bytesOut);
         if (e.refusedBy !== null) authFailures.inc({ phase: e.refusedBy, reason: e.errorCode ?? "unknown" });
       },
     ],
@@ -219,8 +225,8 @@ export function createWorkerMetrics(options: WorkerMetricsOptions): WorkerMetric
       CHANNELS.upstreamRequest,
       (message) => {
         const e = message as UpstreamRequest;
-        upstreamRequests.inc({ origin: e.origin, outcome: e.outcome, status_class: statusClass(e.status) });
-        if (e.headersMs >= 0) upstreamSeconds.observe({ origin: e.origin }, e.headersMs / 1000);
+        upstreamRequests.inc(e.origin + SEPARATOR + e.outcome + SEPARATOR + statusClass(e.status));
+        if (e.headersMs >= 0) upstreamSeconds.observe(e.origin, e.headersMs / 1000);
         if (e.timeout === "queue") upstreamQueueTimeouts.inc({ origin: e.origin });
         else if (e.timeout === "paused") upstreamPausedTimeouts.inc({ origin: e.origin });
       },
@@ -249,7 +255,7 @@ export function createWorkerMetrics(options: WorkerMetricsOptions): WorkerMetric
       (message) => {
         const e = message as { queueLength: number; waitSeconds: number };
         poolQueue.set(e.queueLength);
-        poolWait.observe(e.waitSeconds);
+        poolWait.observe("", e.waitSeconds);
       },
     ],
   ];
