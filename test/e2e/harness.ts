@@ -54,7 +54,7 @@ export async function startStack(
   const proxy =
     options.recordUpstream === undefined
       ? null
-      : await startRecordingProxy(upstream.url, options.recordUpstream);
+      : await startRecordingProxy(upstream.url, options.recordUpstream, { exact: true });
   const extraYaml = options.extraYaml ?? "";
   const moreCredentials = (options.credentials ?? [])
     .map(
@@ -225,22 +225,33 @@ export interface Recorded {
 
 /**
  * A pass-through HTTP proxy to `target` that records each request's method, path and headers as the gateway
- * sent them (stores such as the bearer-checking one keep no headers themselves).
+ * sent them (stores such as the bearer-checking one keep no headers themselves). `exact`: the Host header and
+ * a bodiless request's framing go on as received (Node would make the latter chunked), which a store checking
+ * signatures (radosgw) or refusing Transfer-Encoding (s3rver) needs.
  */
 export async function startRecordingProxy(
   target: string,
   recorded: Recorded[],
+  options: { exact?: boolean } = {},
 ): Promise<{ url: string; close(): Promise<void> }> {
   const to = new URL(target);
   const server = createServer((req, res) => {
     recorded.push({ method: req.method ?? "", url: req.url ?? "", headers: { ...req.headers } });
+    const headers = { ...req.headers, host: options.exact === true ? req.headers.host : to.host };
+    if (
+      options.exact === true &&
+      headers["content-length"] === undefined &&
+      headers["transfer-encoding"] === undefined
+    ) {
+      headers["content-length"] = "0";
+    }
     const upstream = httpRequest(
       {
         host: to.hostname,
         port: to.port,
         method: req.method,
         path: req.url,
-        headers: { ...req.headers, host: to.host },
+        headers,
       },
       (upstreamRes) => {
         res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
