@@ -195,13 +195,13 @@ describe("osp in IBM IAM mode", () => {
     assert.deepEqual(store.objects.get("/cos-data/k")?.body, Buffer.from("x"));
   });
 
-  test("an API key IAM does not know gives 503 and never reaches the store", async (t) => {
+  test("an API key IAM does not know gives 500 (not worth a retry) and never reaches the store", async (t) => {
     const badKey = "not-a-known-api-key";
     const { client, iam, store } = await startIamStack(t, { apiKey: badKey });
     const err = await rejectsWith(
       client.send(new PutObjectCommand({ Bucket: "cos-data", Key: "k", Body: "x" })),
-      "ServiceUnavailable",
-      503,
+      "InternalError",
+      500,
     );
     assert.ok(!err.message.includes(badKey), "the error does not reveal the API key");
     assert.equal(iam.stats.rejected, 1);

@@ -252,14 +252,14 @@ export const configSchema = z.strictObject({
         .int()
         .min(0)
         .max(64 * 1024 * 1024)
-        .default(8 * 1024 * 1024),
+        .default(1024 * 1024),
       /** Bytes all spooled bodies of one worker may hold at once; a body that does not fit streams. */
       spoolTotalBytes: z
         .number()
         .int()
         .min(0)
         .max(1024 * 1024 * 1024)
-        .default(32 * 1024 * 1024),
+        .default(8 * 1024 * 1024),
     })
     .prefault({}),
   addressing: z

@@ -75,8 +75,11 @@ export class Exchange {
   /** `limits.requestTimeout` for the whole exchange; `limits.idleTimeout` for silence on the client body. */
   private requestTimer: NodeJS.Timeout | null;
   private idleTimer: NodeJS.Timeout | null;
-  /** Bytes of the worker's spool this exchange holds (`reserveSpool`). */
-  private spoolReserved: number;
+  /** The spool buffer this exchange holds (`takeSpool`), and whether an upstream socket was given it. */
+  private spoolBuffer: Buffer | null;
+  private spoolSent: boolean;
+  /** The upstream answered in full with a success: the store read every byte of the request body. */
+  private upstreamSucceeded: boolean;
 
   constructor(core: GatewayCore, req: IncomingRequest, body: RequestBody, res: ResponseWriter) {
     this.id = core.nextRequestId();
@@ -105,7 +108,9 @@ export class Exchange {
     this.finished = false;
     this.requestTimer = null;
     this.idleTimer = null;
-    this.spoolReserved = 0;
+    this.spoolBuffer = null;
+    this.spoolSent = false;
+    this.upstreamSucceeded = false;
     res.onAborted(() => this.onClientAbort());
     if (body.hasBody) {
       body.onData((chunk, last) => this.onClientData(chunk, last));
@@ -197,13 +202,27 @@ export class Exchange {
       if (plan.upstreamLength > 0 && BODILESS.has(operation)) {
         throw new S3Error("InvalidRequest", `${operation} takes no request body.`);
       }
+      if (operation === "HeadBucket" || operation === "GetBucketLocation") {
+        // Stores add what they know of the whole bucket to a probe's answer (radosgw: x-rgw-object-count,
+        // x-rgw-bytes-used); only a principal who may list the whole bucket sees it unfiltered.
+        this.phase = "authorize";
+        this.filterProbe = !(await this.core.authorizer({
+          ...facts,
+          action: "list",
+          operation: "ListObjectsV2",
+          bucket: target.bucket,
+          key: null,
+          listPrefix: "",
+        }));
+        this.phase = "forward";
+      }
       const upstreamAuth = await this.core.upstreamAuth(route, credential.principal.name);
       let body: SpooledBody | null = null;
       if (operation === "DeleteObjects") body = await this.deleteObjectsBody(plan, facts, target, keys);
-      else if (plan.clientSendsBody && this.reserveSpool(plan.upstreamLength, false)) {
+      else if (plan.clientSendsBody && this.takeSpool(plan.upstreamLength, false)) {
         // Small enough to verify whole before the store sees a byte of it.
-        const chunks = await this.spool(plan);
-        body = { chunks, length: plan.upstreamLength, sha256Hex: plan.sha256Hex, contentMd5: null };
+        const data = await this.spool(plan);
+        body = { data, sha256Hex: plan.sha256Hex, contentMd5: null };
       }
       await this.forward(route, upstreamAuth, target, upstreamQuery, plan, copyHeader, body);
     } catch (err) {
@@ -267,7 +286,7 @@ export class Exchange {
     if (route.instance !== null && operation === "CreateBucket") {
       headers.push(["ibm-service-instance-id", route.instance]);
     }
-    const length = spooled === null ? plan.upstreamLength : spooled.length;
+    const length = spooled === null ? plan.upstreamLength : spooled.data.length;
     const hasBody = length > 0 || this.req.method === "PUT" || this.req.method === "POST";
 
     const bearer = await signUpstream(
@@ -295,7 +314,8 @@ export class Exchange {
           if (bearer !== null && (status === 401 || status === 403) && auth.type === "iam") {
             const dropped = auth.tokens.invalidate(bearer);
             if (dropped && !isRetry && (length === 0 || spooled !== null)) {
-              this.upstreamCall?.abort();
+              // The refusal's small body is read off so the connection goes back to the pool.
+              this.upstreamCall?.discard();
               this.upstreamCall = null;
               this.upstreamBody = null;
               this.forward(route, auth, target, query, plan, copySource, spooled, true).catch((err) =>
@@ -314,7 +334,8 @@ export class Exchange {
     const body = this.upstreamBody;
     if (body !== null) {
       if (spooled !== null) {
-        for (const chunk of spooled.chunks) body.write(chunk);
+        this.spoolSent = true;
+        body.write(spooled.data);
         body.end();
       } else if (length === 0) body.end();
       else if (plan.pooledVerifier !== null) this.streamPooledBody(plan.pooledVerifier, body);
@@ -323,28 +344,35 @@ export class Exchange {
   }
 
   /**
-   * Reserves `length` bytes of the worker's spool (`limits.spoolTotalBytes`), for a body no larger than
-   * `limits.spoolBytes` unless `force`; false when it does not fit. Released when the exchange ends.
+   * Takes a buffer from the worker's spool arena (spool.ts) for a body of `length` bytes, within
+   * `limits.spoolBytes` unless `force`; false when none is to be had. Given back when the exchange ends.
    */
-  private reserveSpool(length: number, force: boolean): boolean {
-    const core = this.core;
-    if (!force && length > core.spoolBytes) return false;
-    if (core.spooledBytes + length > core.spoolTotalBytes && length > 0) return false;
-    core.spooledBytes += length;
-    this.spoolReserved += length;
-    return true;
+  private takeSpool(length: number, force: boolean): boolean {
+    if (length === 0) return true; // framing of an empty body: verified, nothing to keep
+    this.spoolBuffer = this.core.spool.acquire(length, force);
+    return this.spoolBuffer !== null;
   }
 
   /**
-   * Reads the whole client body through its verifier and resolves with the verified (decoded) bytes, or
-   * rejects with the verifier's verdict: the store never sees a byte of a body that fails.
+   * Reads the whole client body through its verifier into the spool buffer, and resolves with the verified
+   * (decoded) bytes, or rejects with the verifier's verdict: the store never sees a byte of a body that fails.
    */
-  private spool(plan: BodyPlan): Promise<Buffer[]> {
+  private spool(plan: BodyPlan): Promise<Buffer> {
+    const buffer = this.spoolBuffer ?? EMPTY;
+    const length = plan.upstreamLength;
+    let filled = 0;
+    const keep = (data: Buffer): void => {
+      // The framing already bounds the decoded length; a verifier emitting more is a bug, not a client's.
+      if (filled + data.length > length)
+        throw new S3Error("InternalError", undefined, { source: "internal" });
+      data.copy(buffer, filled);
+      filled += data.length;
+    };
+    const complete = (): Buffer => {
+      if (filled !== length) throw new S3Error("IncompleteBody");
+      return buffer.subarray(0, length);
+    };
     return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      const keep = (data: Buffer): void => {
-        chunks.push(data);
-      };
       const pooled = plan.pooledVerifier;
       if (pooled !== null) {
         pooled.onFailure(reject);
@@ -354,7 +382,11 @@ export class Exchange {
               this.body.pause();
               pooled.onDrain(() => this.body.resume());
             }
-            if (last) pooled.end(keep).then(() => resolve(chunks), reject);
+            if (last)
+              pooled
+                .end(keep)
+                .then(() => resolve(complete()))
+                .catch(reject);
           } catch (err) {
             reject(err);
           }
@@ -364,11 +396,11 @@ export class Exchange {
       const verifier = plan.verifier;
       this.consumeBody((chunk, last) => {
         try {
-          if (verifier === null) chunks.push(chunk);
+          if (verifier === null) keep(chunk);
           else verifier.write(chunk, keep);
           if (last) {
             verifier?.end(keep);
-            resolve(chunks);
+            resolve(complete());
           }
         } catch (err) {
           reject(err);
@@ -392,8 +424,8 @@ export class Exchange {
     if (plan.upstreamLength > MAX_DELETE_OBJECTS_BODY) {
       throw new S3Error("MalformedXML", "The DeleteObjects body is larger than this gateway accepts.");
     }
-    if (!this.reserveSpool(plan.upstreamLength, true)) throw new S3Error("SlowDown");
-    const raw = Buffer.concat(await this.spool(plan));
+    if (!this.takeSpool(plan.upstreamLength, true)) throw new S3Error("SlowDown");
+    const raw = await this.spool(plan);
     if (!isUtf8(raw)) throw new S3Error("MalformedXML");
     const request = parseDeleteObjects(raw.toString("utf8"));
     if (request instanceof S3Error) throw request;
@@ -413,8 +445,7 @@ export class Exchange {
     this.phase = "forward";
     const data = Buffer.from(renderDeleteObjects(request));
     return {
-      chunks: [data],
-      length: data.length,
+      data,
       sha256Hex: createHash("sha256").update(data).digest("hex"),
       contentMd5: createHash("md5").update(data).digest("base64"),
     };
@@ -505,12 +536,15 @@ export class Exchange {
   private startResponse(status: number, upstreamHeaders: ReadonlyArray<readonly [string, string]>): void {
     if (this.finished || this.res.aborted) return;
     this.status = status;
-    const headers = forwardResponseHeaders(upstreamHeaders);
+    const headers = forwardResponseHeaders(
+      this.filterProbe ? probeHeaders(upstreamHeaders) : upstreamHeaders,
+    );
     if (headerValue(upstreamHeaders, "x-amz-request-id") === null)
       headers.push(["x-amz-request-id", this.id]);
     const lengthText = headerValue(upstreamHeaders, "content-length");
     // A bucket probe answers yes or no: the length of what a loose store sends along (a listing) is not passed on.
-    const length = lengthText === null || this.operation === "HeadBucket" ? null : Number(lengthText);
+    const length =
+      lengthText === null || (this.filterProbe && this.req.method === "HEAD") ? null : Number(lengthText);
     this.responseLength = length;
     if (HeldErrorBody.wanted(this.req.method, status, length)) {
       this.heldError = new HeldErrorBody(headers);
@@ -525,6 +559,8 @@ export class Exchange {
   }
 
   private responseLength: number | null = null;
+  /** A bucket probe by a principal who may not list the whole bucket: its answer is filtered (`probeHeaders`). */
+  private filterProbe = false;
   private bodilessResponse = false;
   private heldError: HeldErrorBody | null = null;
 
@@ -556,6 +592,7 @@ export class Exchange {
       return;
     }
     if (!this.bodilessResponse && !this.res.aborted) this.res.finish();
+    this.upstreamSucceeded = this.status >= 200 && this.status < 300;
     this.done();
   }
 
@@ -653,8 +690,11 @@ export class Exchange {
     this.finished = true;
     // Every way out (answered, failed, aborted, timed out) frees a pooled verifier; no-op once it settled.
     this.pooledVerifier?.destroy();
-    this.core.spooledBytes -= this.spoolReserved;
-    this.spoolReserved = 0;
+    if (this.spoolBuffer !== null) {
+      // Reused only when no socket can still be writing from it.
+      this.core.spool.release(this.spoolBuffer, !this.spoolSent || this.upstreamSucceeded);
+      this.spoolBuffer = null;
+    }
     this.clearIdleTimer();
     if (this.requestTimer !== null) clearTimeout(this.requestTimer);
     this.core.finish(this);
@@ -663,15 +703,35 @@ export class Exchange {
 
 /** A request body read whole before the upstream request starts: verified, and sendable again. */
 interface SpooledBody {
-  readonly chunks: readonly Buffer[];
-  readonly length: number;
+  readonly data: Buffer;
   readonly sha256Hex: string | null;
   /** Set when osp wrote the body itself (DeleteObjects): its Content-MD5, sent with `application/xml`. */
   readonly contentMd5: string | null;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** S3 takes 1000 keys of at most 1024 bytes each: about 1.1 MB of XML; twice that is refused unread. */
 const MAX_DELETE_OBJECTS_BODY = 2 * 1024 * 1024;
+
+/** The headers of a bucket probe's answer that say nothing about the bucket's contents. */
+const PROBE_HEADERS: ReadonlySet<string> = new Set([
+  "content-type",
+  "content-length",
+  "server",
+  "x-amz-request-id",
+  "x-amz-id-2",
+  "x-amz-bucket-region",
+  "x-amz-access-point-alias",
+  "x-amz-bucket-location-type",
+  "x-amz-bucket-location-name",
+]);
+
+function probeHeaders(
+  headers: ReadonlyArray<readonly [string, string]>,
+): ReadonlyArray<readonly [string, string]> {
+  return headers.filter(([name]) => PROBE_HEADERS.has(name));
+}
 
 /** Whether the request carries a header (or a presigner-hoisted query parameter) that needs `admin`. */
 function hasPrivilegedHeader(

@@ -23,6 +23,7 @@ import { type CredentialSource, createConfigCredentials, createCredentialSource 
 import { createRequestLimiter, type RequestLimiter } from "./request-limits.js";
 import { compileRoutes, type Endpoint, type Routes } from "./routes.js";
 import { createSourceIpResolver, type SourceIpResolver } from "./source-ip.js";
+import { SpoolArena } from "./spool.js";
 import {
   createIamTokenRegistry,
   createUpstreamAuthResolver,
@@ -67,10 +68,8 @@ export class GatewayCore {
   /** `limits.requestTimeout` (0 = none) and `limits.idleTimeout`, in ms. */
   readonly requestTimeoutMs: number;
   readonly idleTimeoutMs: number;
-  /** `limits.spoolBytes` and `limits.spoolTotalBytes`; `spooledBytes` is what exchanges hold now. */
-  readonly spoolBytes: number;
-  readonly spoolTotalBytes: number;
-  spooledBytes: number;
+  /** Buffers for bodies verified whole before forwarding (`limits.spoolBytes`, `limits.spoolTotalBytes`). */
+  readonly spool: SpoolArena;
   inFlight: number;
   completed: number;
   private readonly idPrefix: string;
@@ -89,6 +88,8 @@ export class GatewayCore {
         headersTimeoutMs: firstEndpoint?.pool.headersTimeout ?? 30_000,
         bodyTimeoutMs: firstEndpoint?.pool.bodyTimeout ?? 30_000,
         keepAliveTimeoutMs: firstEndpoint?.pool.keepAliveTimeout ?? 4_000,
+        queueTimeoutMs: firstEndpoint?.pool.queueTimeout ?? 10_000,
+        pausedTimeoutMs: firstEndpoint?.pool.pausedTimeout ?? 120_000,
         caFile: null,
       },
       perOriginOptions(config),
@@ -136,9 +137,7 @@ export class GatewayCore {
     this.maxInFlight = config.limits.maxInFlight;
     this.requestTimeoutMs = config.limits.requestTimeout;
     this.idleTimeoutMs = config.limits.idleTimeout;
-    this.spoolBytes = config.limits.spoolBytes;
-    this.spoolTotalBytes = config.limits.spoolTotalBytes;
-    this.spooledBytes = 0;
+    this.spool = new SpoolArena(config.limits.spoolBytes, config.limits.spoolTotalBytes);
     this.minChunkBytes = config.auth.minChunkBytes;
     this.inFlight = 0;
     this.completed = 0;
@@ -273,6 +272,8 @@ function perOriginOptions(config: Config) {
       headersTimeoutMs: e.pool.headersTimeout,
       bodyTimeoutMs: e.pool.bodyTimeout,
       keepAliveTimeoutMs: e.pool.keepAliveTimeout,
+      queueTimeoutMs: e.pool.queueTimeout,
+      pausedTimeoutMs: e.pool.pausedTimeout,
       caFile: e.caFile ?? null,
     });
   }

@@ -227,6 +227,13 @@ export function upstreamQueryFor(
     if (name.length > 6 && (name.charCodeAt(0) | 0x20) === 0x78 /* x */) {
       const lower = name.toLowerCase();
       if (AUTH_PARAMS.has(lower)) continue;
+      if (lower.startsWith("x-amz-copy-source")) {
+        // Which object a hoisted copy source names is not authorized here (only the header form is).
+        return new S3Error(
+          "InvalidRequest",
+          "A copy source in the query string is not accepted: sign x-amz-copy-source as a header.",
+        );
+      }
       if (lower.startsWith("x-amz-")) {
         if (value === null || !controlFree(value) || value.length > MAX_OPAQUE_CHARS) return invalid(name);
         hoisted.push([lower, value]);

@@ -97,6 +97,13 @@ test("parameters an operation does not take are refused, by name", () => {
   assert.equal(refused("DeleteObject", "uploadId=x"), "uploadId");
 });
 
+test("a copy source hoisted into the query is refused, whatever the operation", () => {
+  for (const op of ["PutObject", "Unknown", "UploadPart"] as const) {
+    const got = forward(op, "x-amz-copy-source=data%2Fsecret%2Fs.txt&partNumber=1&uploadId=x");
+    assert.ok(got instanceof S3Error && got.code === "InvalidRequest", op);
+  }
+});
+
 test("values are validated: ids are never paths, numbers are numbers, enums are enums", () => {
   for (const raw of [
     "partNumber=1&uploadId=..%2F..%2Fdata%2Fsecret",

@@ -24,6 +24,8 @@ interface IamToken {
   durationMs: number;
   background: boolean;
   iamErrorCode: string | null;
+  /** IAM answered that the API key itself is invalid: no retry will help. */
+  apiKeyRefused: boolean;
 }
 
 /** Subscribes; returns the function that unsubscribes again. */
@@ -61,8 +63,14 @@ export function subscribeLogChannels(log: Logger): () => void {
           background: e.background,
           iamError: e.iamErrorCode,
         };
-        if (e.outcome === "error") log.warn(facts, "IAM token fetch failed");
-        else log.debug(facts, "IAM token fetched");
+        if (e.outcome === "error") {
+          log.warn(
+            facts,
+            e.apiKeyRefused
+              ? "IBM IAM refused the API key: fix the endpoint's auth.apiKey (or the upstream-credentials hook's)"
+              : "IAM token fetch failed",
+          );
+        } else log.debug(facts, "IAM token fetched");
       },
     ],
     [
