@@ -1,10 +1,12 @@
 /**
  * `make bench-micro`: the SigV4 micro-benchmarks (verification, key derivation, signing, aws-chunked
- * decoding, checksums). Prints a table and writes `bench/results/micro-<date>-<commit>.json` with the
+ * decoding, checksums) and the per-request bookkeeping (access log line, metrics). `--only verify,chunked,
+ * bookkeeping` runs some of them. Prints a table and writes `bench/results/micro-<date>-<commit>.json` with the
  * machine, Node version and commit, so figures are never copied by hand.
  */
 import { join } from "node:path";
 import { gitCommit, machineLine, today, writeResultsFile } from "../common/run-info.js";
+import { benchBookkeeping } from "./access-log.js";
 import { benchChunked } from "./chunked.js";
 import { benchVerify } from "./verify.js";
 
@@ -15,7 +17,15 @@ interface Row {
 }
 
 const quick = process.argv.includes("--quick");
-const rows: Row[] = [...(await benchVerify()), ...(await benchChunked())];
+const onlyAt = process.argv.indexOf("--only");
+const only = onlyAt === -1 ? null : new Set((process.argv[onlyAt + 1] ?? "").split(","));
+const suites: Array<[string, () => Promise<Row[]>]> = [
+  ["verify", benchVerify],
+  ["chunked", benchChunked],
+  ["bookkeeping", benchBookkeeping],
+];
+const rows: Row[] = [];
+for (const [name, run] of suites) if (only === null || only.has(name)) rows.push(...(await run()));
 const { commit } = gitCommit();
 const machine = machineLine();
 const date = today();

@@ -4,7 +4,7 @@
  * bench exits, however it exits.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { rmSync } from "node:fs";
+import { closeSync, openSync, rmSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { join } from "node:path";
 
@@ -15,7 +15,7 @@ export interface Child {
   readonly name: string;
   readonly process: ChildProcess;
   readonly pid: number;
-  /** The last 8 KB of its stdout and stderr together. */
+  /** The last 8 KB of its stdout and stderr together (stderr only when stdout goes to a file). */
   output(): string;
   /** SIGTERM to its group, SIGKILL after `graceMs`; resolves once it exited. */
   stop(graceMs?: number): Promise<void>;
@@ -58,14 +58,19 @@ for (const signal of ["SIGINT", "SIGTERM"] as const)
 /**
  * Starts `cmd` in its own process group. A child that exits before `stop()` is a failed run: `onEarlyExit`
  * gets its output (the run aborts there), since figures measured against a dead target mean nothing.
+ * `stdoutFile`: its stdout goes to that file (osp's logs: read by no one, as a log file would be), not to
+ * a pipe this process would have to drain.
  */
 export function startChild(
   name: string,
   cmd: string,
   argv: readonly string[],
   onEarlyExit: (message: string) => void,
+  stdoutFile: string | null = null,
 ): Child {
-  const child = spawn(cmd, argv, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const stdout = stdoutFile === null ? "pipe" : openSync(stdoutFile, "a");
+  const child = spawn(cmd, argv, { cwd: repoRoot, stdio: ["ignore", stdout, "pipe"], detached: true });
+  if (typeof stdout === "number") closeSync(stdout);
   if (child.pid === undefined) throw new Error(`could not start ${name} (${cmd})`);
   let out = "";
   const keep = (b: Buffer) => {

@@ -5,7 +5,7 @@
  */
 import { request } from "node:http";
 import { HOST } from "./children.js";
-import { reapedChildrenCpuSeconds, TreeSampler, type TreeUsage } from "./proc-stats.js";
+import { processTree, reapedChildrenCpuSeconds, TreeSampler, type TreeUsage } from "./proc-stats.js";
 import type { RequestSet } from "./requests.js";
 import {
   type CpuPerRequest,
@@ -16,6 +16,7 @@ import {
   type TargetFigures,
 } from "./results.js";
 import type { Scenario, ScenarioContext, TargetName } from "./scenarios.js";
+import { countSyscalls } from "./syscalls.js";
 import { runWrk, type WrkOptions, writeScript } from "./wrk.js";
 
 /** The process trees behind a target: its gateway (none for the upstream alone) and its upstream. */
@@ -88,11 +89,13 @@ async function oneRun(
   const trees = o.trees(target, scenario);
   const roots = trees.gateway === null ? [trees.upstream] : [trees.gateway, trees.upstream];
   const sampler = new TreeSampler(roots);
+  const syscalls = countSyscalls(trees.gateway === null ? [] : processTree(trees.gateway));
   const wrkCpuBefore = reapedChildrenCpuSeconds();
   let usage: TreeUsage[] = [];
   const result = await runWrk(scenario.port(target, ctx), script, { ...o.wrk, seconds }).finally(() => {
     usage = sampler.finish();
   });
+  const gatewaySyscalls = await syscalls.finish();
   const wrkCpu = reapedChildrenCpuSeconds() - wrkCpuBefore;
   const gatewayUsage = trees.gateway === null ? undefined : usage[0];
   const upstreamUsage = usage[usage.length - 1];
@@ -112,6 +115,8 @@ async function oneRun(
     p99ms: result.p99ms,
     cpuUs,
     gatewayProcesses: gatewayUsage?.processes.length ?? 0,
+    gatewaySyscallsPerRequest:
+      gatewaySyscalls === null ? null : gatewaySyscalls / Math.max(1, result.requests),
     primaryRssMiB: rss.primary,
     workerRssMiB: rss.workers,
   };
@@ -137,6 +142,9 @@ function summarize(target: TargetName, rounds: RoundFigures[]): TargetFigures {
     rssPerWorkerMiB: hasGateway ? m((r) => Math.max(...r.workerRssMiB)) : null,
     primaryRssMiB: rounds.some((r) => r.primaryRssMiB !== null) ? m((r) => r.primaryRssMiB ?? 0) : null,
     gatewayProcesses: Math.max(...rounds.map((r) => r.gatewayProcesses)),
+    gatewaySyscallsPerRequest: rounds.every((r) => typeof r.gatewaySyscallsPerRequest === "number")
+      ? m((r) => r.gatewaySyscallsPerRequest ?? 0)
+      : null,
     vsNginx: null,
     rounds,
   };
@@ -177,8 +185,10 @@ export async function measureScenario(
       const r = await oneRun(scenario, ctx, t, round, o.wrk.seconds, o);
       samples.get(t)?.push(r);
       const cpu = r.cpuUs.gateway ?? r.cpuUs.upstream;
+      const sys =
+        r.gatewaySyscallsPerRequest == null ? "" : `, ${r.gatewaySyscallsPerRequest.toFixed(2)} syscalls/req`;
       o.log(
-        `  ${scenario.name} ${t.padEnd(8)} round ${round + 1}: ${r.rps.toFixed(0)} req/s, ${cpu.toFixed(0)} µs CPU/req`,
+        `  ${scenario.name} ${t.padEnd(8)} round ${round + 1}: ${r.rps.toFixed(0)} req/s, ${cpu.toFixed(0)} µs CPU/req${sys}`,
       );
     }
   }

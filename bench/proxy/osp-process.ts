@@ -31,11 +31,16 @@ export interface OspOptions {
   /** Upstream connections per worker: at least the client connections (performance-facts.md). */
   readonly poolConnections: number;
   readonly verifyMode: "inline" | "pool" | "auto";
+  /**
+   * `default`: osp's logging defaults, what users run (level info, one access line per request, written to
+   * a file in `dir`); `quiet`: level warn and no access log, as nginx runs here (`access_log off`).
+   */
+  readonly logging: "default" | "quiet";
 }
 
 /**
  * The config, written as JSON (YAML is a superset of it, and JSON is what a generator of thousands of
- * credentials writes quickly). Access logs are off and the level is `warn`, as for nginx (`access_log off`).
+ * credentials writes quickly). Logging as `o.logging` says: osp's defaults, or quiet (the `-nolog` rows).
  */
 export function ospConfig(o: OspOptions): string {
   const hmac = { type: "hmac", accessKeyId: "bench-upstream", secretAccessKey: "bench-upstream-secret" };
@@ -63,7 +68,7 @@ export function ospConfig(o: OspOptions): string {
     listen: { host: HOST, port: o.port },
     workers: o.workers,
     admin: { host: HOST, port: o.adminPort },
-    logging: { level: "warn", accessLog: false },
+    ...(o.logging === "quiet" ? { logging: { level: "warn", accessLog: false } } : {}),
     verify: { mode: o.verifyMode },
     ...(o.cold?.source === "hook" ? { identity: { hook } } : {}),
     endpoints,
@@ -84,13 +89,16 @@ function nodeArgs(): string[] {
   return (process.env.OSP_BENCH_NODE_ARGS ?? "").split(/\s+/).filter((a) => a !== "");
 }
 
+/** osp's stdout (its JSON log lines) goes to `osp-<workers>[-quiet].log` in `o.dir`. */
 export function startOsp(o: OspOptions, onEarlyExit: (message: string) => void): Child {
-  const file = join(o.dir, `osp-${o.workers}.yaml`);
+  const name = `osp-${o.workers}${o.logging === "quiet" ? "-quiet" : ""}`;
+  const file = join(o.dir, `${name}.yaml`);
   writeFileSync(file, ospConfig(o));
   return startChild(
-    "osp",
+    o.logging === "quiet" ? "osp (quiet)" : "osp",
     process.execPath,
     [...nodeArgs(), join(repoRoot, "packages/cli/bin/osp.js"), "serve", "--config", file],
     onEarlyExit,
+    join(o.dir, `${name}.log`),
   );
 }

@@ -27,6 +27,11 @@ export interface RoundFigures {
   readonly cpuUs: CpuPerRequest;
   /** Processes in the gateway tree at the end of the round (primary + workers), 0 without a gateway. */
   readonly gatewayProcesses: number;
+  /**
+   * System calls of the gateway's processes (every thread) ÷ requests, counted by perf (syscalls.ts); null
+   * without a gateway or without a usable perf, absent in files written before issue #16.
+   */
+  readonly gatewaySyscallsPerRequest?: number | null;
   readonly primaryRssMiB: number | null;
   /** Peak RSS of each worker, sampled every 200 ms (a single-process gateway is its own worker). */
   readonly workerRssMiB: readonly number[];
@@ -58,6 +63,8 @@ export interface TargetFigures {
   readonly rssPerWorkerMiB: number | null;
   readonly primaryRssMiB: number | null;
   readonly gatewayProcesses: number;
+  /** Median over rounds of the gateway's system calls per request (see RoundFigures); null or absent: none. */
+  readonly gatewaySyscallsPerRequest?: number | null;
   /** Against nginx proxy_pass in the same scenario (1 for nginx itself). */
   readonly vsNginx: Ratios | null;
   readonly rounds: readonly RoundFigures[];
@@ -137,6 +144,11 @@ export interface SuiteResult {
     readonly coldSource: "hook" | "config";
     /** Absent in files written before the option existed (osp's default then: auto). */
     readonly verifyMode?: "inline" | "pool" | "auto";
+    /**
+     * osp's logging outside the `-nolog` scenarios: `default` (access log on, level info, to a file). Absent
+     * in files written before issue #16, whose osp ran quiet (no access log, level warn).
+     */
+    readonly ospLogging?: "default";
   };
   readonly scenarios: readonly ScenarioResult[];
   readonly memory: MemoryResult | null;

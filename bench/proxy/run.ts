@@ -26,7 +26,7 @@ import {
   type SuiteResult,
   writeResults,
 } from "./results.js";
-import { MEMORY_SCENARIO, SCENARIOS, type ScenarioContext, TARGETS } from "./scenarios.js";
+import { isQuiet, MEMORY_SCENARIO, SCENARIOS, type ScenarioContext, TARGETS } from "./scenarios.js";
 import { type Base, type Gateways, startBase, startGateways } from "./stack.js";
 import { WRK } from "./wrk.js";
 
@@ -37,14 +37,18 @@ const fail = (message: string) => {
   process.exit(1);
 };
 
-/** Waits (up to 20 s) for osp's cluster to have its workers; a single process also passes. */
+/** Waits (up to 20 s) for each osp's cluster to have its workers; a single process also passes. */
 async function settle(g: Gateways): Promise<void> {
   const want = g.workers > 1 ? g.workers + 1 : 1;
-  const deadline = Date.now() + 20_000;
-  while (processTree(g.osp.pid).length < want && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 100));
-  const seen = processTree(g.osp.pid).length;
-  if (seen < want) log(`note: osp runs ${seen} process(es) for workers: ${g.workers} (no cluster yet?)`);
+  for (const osp of [g.osp, g.quietOsp?.child ?? null]) {
+    if (osp === null) continue;
+    const deadline = Date.now() + 20_000;
+    while (processTree(osp.pid).length < want && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    const seen = processTree(osp.pid).length;
+    if (seen < want)
+      log(`note: ${osp.name} runs ${seen} process(es) for workers: ${g.workers} (no cluster yet?)`);
+  }
 }
 
 async function memoryScenario(o: Options, g: Gateways): Promise<MemoryResult> {
@@ -78,6 +82,7 @@ async function runAt(
       coldWarmupKeys: o.coldWarmupKeys,
       coldKeysPerRound: o.coldKeysPerRound,
       coldSource: o.coldSource,
+      quietOspPort: g.quietOsp?.port ?? null,
     };
     const measure: MeasureOptions = {
       rounds: o.rounds,
@@ -91,7 +96,14 @@ async function runAt(
       workers,
       targets: TARGETS,
       trees: (target, scenario) => ({
-        gateway: target === "osp" ? g.osp.pid : target === "nginx" ? g.proxy.pid : null,
+        gateway:
+          target === "osp"
+            ? isQuiet(scenario) && g.quietOsp !== null
+              ? g.quietOsp.child.pid
+              : g.osp.pid
+            : target === "nginx"
+              ? g.proxy.pid
+              : null,
         upstream:
           scenario.name.startsWith("iam-") && base.bearer !== null ? base.bearer.child.pid : base.origin.pid,
       }),
@@ -177,6 +189,7 @@ async function main(): Promise<number> {
       coldKeysPerRound: o.coldKeysPerRound,
       coldSource: o.coldSource,
       verifyMode: o.verifyMode,
+      ospLogging: "default",
     },
     scenarios,
     memory,

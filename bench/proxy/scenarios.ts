@@ -37,6 +37,8 @@ export interface ScenarioContext {
   readonly coldKeysPerRound: number;
   /** Where osp finds the cold principals (for the notes). */
   readonly coldSource: "hook" | "config";
+  /** The port of the second osp, quiet (level warn, no access log), for the `-nolog` scenarios; else null. */
+  readonly quietOspPort: number | null;
 }
 
 export interface Scenario {
@@ -52,6 +54,15 @@ export interface Scenario {
 }
 
 const viaGateway = (target: TargetName, ctx: ScenarioContext) => ctx.ports[target];
+
+/** The `-nolog` scenarios send osp's requests to the quiet osp (`logging: {level: warn, accessLog: false}`). */
+export const isQuiet = (scenario: Scenario): boolean => scenario.name.endsWith("-nolog");
+
+function viaQuietOsp(target: TargetName, ctx: ScenarioContext): number {
+  if (target !== "osp") return ctx.ports[target];
+  if (ctx.quietOspPort === null) throw new Error("a -nolog scenario needs the quiet osp");
+  return ctx.quietOspPort;
+}
 
 function get(name: keyof typeof OBJECTS, measures: string): Scenario {
   const path = `/bench/${name}.bin`;
@@ -80,6 +91,14 @@ export function coldKeysOf(ctx: ScenarioContext, target: TargetName, round: numb
 
 export const SCENARIOS: readonly Scenario[] = [
   get("1k", "Per-request cost: SigV4 header check, authorization, upstream re-signing, headers both ways."),
+  {
+    name: "get-1k-nolog",
+    measures:
+      "get-1k against an osp without access log at level warn (nginx logs nothing either): the cost of the log line.",
+    payloadBytes: OBJECTS["1k"],
+    port: viaQuietOsp,
+    requests: (t, ctx) => signedGet(viaQuietOsp(t, ctx), "/bench/1k.bin", CLIENT),
+  },
   get("64k", "A mid-size object: body copying starts to weigh against the per-request work."),
   get("8m", "Streaming throughput of a large object (MB/s), backpressure between the two sockets."),
   {

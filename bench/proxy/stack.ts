@@ -33,8 +33,11 @@ export interface Base {
 
 export interface Gateways {
   readonly workers: number;
+  /** osp with its logging defaults (access log on, level info). */
   readonly osp: Child;
   readonly ospPort: number;
+  /** A second osp, quiet (no access log, level warn), when a `-nolog` scenario runs. */
+  readonly quietOsp: { readonly child: Child; readonly port: number } | null;
   readonly proxy: Child;
   readonly proxyPort: number;
   close(): Promise<void>;
@@ -115,26 +118,33 @@ export async function startGateways(
 ): Promise<Gateways> {
   const [ospPort, adminPort, proxyPort] = [await freePort(), await freePort(), await freePort()];
   const connections = o.connections(workers);
-  const osp = startOsp(
-    {
-      dir: base.dir,
-      port: ospPort,
-      adminPort,
-      workers,
-      originPort: base.originPort,
-      memPort: base.memPort,
-      bearer: base.bearer === null ? null : { port: base.bearer.port, iamUrl: base.bearer.iamUrl },
-      cold: !o.scenarios.some((s) => s.startsWith("cold-"))
-        ? null
-        : o.coldSource === "hook"
-          ? { source: "hook" }
-          : { source: "config", keys: o.coldWarmupKeys + o.rounds * o.coldKeysPerRound },
-      // Per worker, as upstream pools are: enough for every client connection landing on one worker.
-      poolConnections: Math.max(32, connections),
-      verifyMode: o.verifyMode,
-    },
-    fail,
-  );
+  const ospOptions = {
+    dir: base.dir,
+    port: ospPort,
+    adminPort,
+    workers,
+    originPort: base.originPort,
+    memPort: base.memPort,
+    bearer: base.bearer === null ? null : { port: base.bearer.port, iamUrl: base.bearer.iamUrl },
+    cold: !o.scenarios.some((s) => s.startsWith("cold-"))
+      ? null
+      : o.coldSource === "hook"
+        ? ({ source: "hook" } as const)
+        : ({ source: "config", keys: o.coldWarmupKeys + o.rounds * o.coldKeysPerRound } as const),
+    // Per worker, as upstream pools are: enough for every client connection landing on one worker.
+    poolConnections: Math.max(32, connections),
+    verifyMode: o.verifyMode,
+    logging: "default" as const,
+  };
+  const osp = startOsp(ospOptions, fail);
+  let quietOsp: Gateways["quietOsp"] = null;
+  if (o.scenarios.some((s) => s.endsWith("-nolog"))) {
+    const [port, quietAdmin] = [await freePort(), await freePort()];
+    quietOsp = {
+      child: startOsp({ ...ospOptions, port, adminPort: quietAdmin, logging: "quiet" }, fail),
+      port,
+    };
+  }
   const proxy = startNginx(
     "proxy",
     base.dir,
@@ -148,15 +158,20 @@ export async function startGateways(
     }),
     fail,
   );
-  await Promise.all([waitForPort(ospPort, 60_000), waitForPort(proxyPort)]);
+  await Promise.all([
+    waitForPort(ospPort, 60_000),
+    waitForPort(proxyPort),
+    quietOsp === null ? null : waitForPort(quietOsp.port, 60_000),
+  ]);
   return {
     workers,
     osp,
     ospPort,
+    quietOsp,
     proxy,
     proxyPort,
     async close() {
-      await Promise.all([osp.stop(35_000), proxy.stop()]);
+      await Promise.all([osp.stop(35_000), quietOsp?.child.stop(35_000), proxy.stop()]);
     },
   };
 }
