@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages osp's tests and benchmarks need, only when one is missing: redis-server
 # (the cache tests), Ceph's monitor, OSD and radosgw (the real S3 upstream of @osp/testkit's startRadosgw),
-# uuid-runtime, aws-cli and boto3 (real clients of the e2e tests), haproxy, nginx-light and prometheus's
+# uuid-runtime, aws-cli, boto3 and s3cmd (real clients of the e2e tests), haproxy, nginx-light and prometheus's
 # promtool (the deployment kit's checks and live load-balancer test; nginx and wrk are also the bench's
 # baseline and load generator). Idempotent; prints nothing when everything is present. Must run as root.
 # Usage: scripts/install-system-deps.sh
 set -euo pipefail
 
-packages=(ceph-mon ceph-osd radosgw uuid-runtime redis-server awscli python3-boto3 haproxy nginx-light prometheus wrk)
+packages=(ceph-mon ceph-osd radosgw uuid-runtime redis-server awscli python3-boto3 s3cmd haproxy nginx-light prometheus wrk)
 
 missing=()
 for p in "${packages[@]}"; do
