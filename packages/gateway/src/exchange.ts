@@ -338,7 +338,6 @@ export class Exchange {
         body.write(spooled.data);
         body.end();
       } else if (length === 0) body.end();
-      else if (plan.pooledVerifier !== null) this.streamPooledBody(plan.pooledVerifier, body);
       else this.streamBody(plan, body);
     }
   }
@@ -372,41 +371,7 @@ export class Exchange {
       if (filled !== length) throw new S3Error("IncompleteBody");
       return buffer.subarray(0, length);
     };
-    return new Promise((resolve, reject) => {
-      const pooled = plan.pooledVerifier;
-      if (pooled !== null) {
-        pooled.onFailure(reject);
-        this.consumeBody((chunk, last) => {
-          try {
-            if (!pooled.write(chunk, keep) && !last) {
-              this.body.pause();
-              pooled.onDrain(() => this.body.resume());
-            }
-            if (last)
-              pooled
-                .end(keep)
-                .then(() => resolve(complete()))
-                .catch(reject);
-          } catch (err) {
-            reject(err);
-          }
-        });
-        return;
-      }
-      const verifier = plan.verifier;
-      this.consumeBody((chunk, last) => {
-        try {
-          if (verifier === null) keep(chunk);
-          else verifier.write(chunk, keep);
-          if (last) {
-            verifier?.end(keep);
-            resolve(complete());
-          }
-        } catch (err) {
-          reject(err);
-        }
-      });
-    });
+    return new Promise((resolve, reject) => this.pumpBody(plan, keep, () => resolve(complete()), reject));
   }
 
   /**
@@ -451,60 +416,67 @@ export class Exchange {
     };
   }
 
-  /** Feeds the client body through the verifier into the upstream body, with backpressure both ways. */
-  private streamBody(plan: BodyPlan, upstream: UpstreamBody): void {
+  /**
+   * Feeds the client body through the plan's verifier, inline or on a verify-pool thread: `emit` receives
+   * the verified (decoded) bytes, `finished` runs once the verdict on the whole body is in (for a pooled
+   * verifier, later: the held-back tail comes with it), `failed` with a failed verdict (a bad chunk signature
+   * found meanwhile fails at once). Backpressure from a pooled verifier pauses the client.
+   */
+  private pumpBody(
+    plan: BodyPlan,
+    emit: (data: Buffer) => void,
+    finished: () => void,
+    failed: (err: unknown) => void,
+  ): void {
+    const pooled = plan.pooledVerifier;
+    if (pooled !== null) {
+      pooled.onFailure(failed);
+      this.consumeBody((chunk, last) => {
+        try {
+          // The chunk's memory may move to the thread: nothing here reads it afterwards.
+          if (!pooled.write(chunk, emit) && !last) {
+            this.body.pause();
+            pooled.onDrain(() => this.body.resume());
+          }
+          if (last) pooled.end(emit).then(finished).catch(failed);
+        } catch (err) {
+          failed(err);
+        }
+      });
+      return;
+    }
     const verifier = plan.verifier;
-    const emit = (data: Buffer): void => {
-      if (!upstream.write(data)) {
-        this.body.pause();
-        upstream.onDrain(() => this.body.resume());
-      }
-    };
     this.consumeBody((chunk, last) => {
       try {
         if (verifier === null) emit(chunk);
         else verifier.write(chunk, emit);
         if (last) {
           verifier?.end(emit);
-          upstream.end();
+          finished();
         }
       } catch (err) {
-        // A failed verdict: tear the upstream request down before it completes, so nothing is stored.
-        this.fail(err);
+        failed(err);
       }
     });
   }
 
   /**
-   * `streamBody` for a body verified on a verify-pool thread: verdicts come back later, so the upstream body
-   * ends only once `end()` resolved (the held-back tail comes with it), and a failure found meanwhile (a bad
-   * chunk signature) tears the upstream down at once.
+   * Streams the client body through its verifier into the upstream body, with backpressure both ways. A
+   * failed verdict tears the upstream request down before it completes (its last byte is held back).
    */
-  private streamPooledBody(verifier: PooledBodyVerifier, upstream: UpstreamBody): void {
-    const failed = (err: unknown): void => this.fail(err);
+  private streamBody(plan: BodyPlan, upstream: UpstreamBody): void {
     const emit = (data: Buffer): void => {
       if (!upstream.write(data)) {
         this.body.pause();
         upstream.onDrain(() => this.body.resume());
       }
     };
-    verifier.onFailure(failed);
-    this.consumeBody((chunk, last) => {
-      try {
-        // The chunk's memory may move to the thread: nothing here reads it afterwards.
-        if (!verifier.write(chunk, emit) && !last) {
-          this.body.pause();
-          verifier.onDrain(() => this.body.resume());
-        }
-        if (last)
-          verifier
-            .end(emit)
-            .then(() => upstream.end())
-            .catch(failed);
-      } catch (err) {
-        failed(err);
-      }
-    });
+    this.pumpBody(
+      plan,
+      emit,
+      () => upstream.end(),
+      (err) => this.fail(err),
+    );
   }
 
   private onClientData(chunk: Buffer, last: boolean): void {

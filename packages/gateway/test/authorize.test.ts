@@ -32,6 +32,17 @@ const facts = (over: Partial<AuthzFacts>): AuthzFacts => ({
   ...over,
 });
 
+/** The rules (YAML list items) over one bucket `data`, compiled. */
+function rulesFor(items: string) {
+  const yaml = `
+endpoints: { e: { url: "http://127.0.0.1:1", auth: { type: hmac, accessKeyId: a, secretAccessKey: b } } }
+buckets: { data: { endpoint: e } }
+authorization:
+  rules:${items}
+`;
+  return compileRules(compileConfig(yaml, "t", {}));
+}
+
 test("allows what an allow rule covers and denies everything else", () => {
   assert.equal(authorize(facts({})), true);
   assert.equal(authorize(facts({ principal: { name: "mallory", groups: [] } })), false);
@@ -60,21 +71,10 @@ test("holds listings to the allowed prefixes", () => {
 });
 
 test("a prefix-limited rule does not decide requests that name no key the way it decides keys", () => {
-  const rules = compileRules(
-    compileConfig(
-      `
-endpoints: { e: { url: "http://127.0.0.1:1", auth: { type: hmac, accessKeyId: a, secretAccessKey: b } } }
-buckets: { data: { endpoint: e } }
-authorization:
-  rules:
+  const rules = rulesFor(`
     - { principal: bob, buckets: [data], prefixes: [public/], actions: [read, delete, list, admin] }
     - { principal: alice, buckets: [data], actions: ["*"] }
-    - { effect: deny, principal: alice, buckets: [data], prefixes: [secret/], actions: ["*"] }
-`,
-      "t",
-      {},
-    ),
-  );
+    - { effect: deny, principal: alice, buckets: [data], prefixes: [secret/], actions: ["*"] }`);
   const bucketLevel = (name: string, action: AuthzFacts["action"], operation: string) =>
     facts({ principal: { name, groups: [] }, action, operation, key: null, listPrefix: null });
   // DeleteObjects carries its keys in the body: a delete limited to public/ cannot cover them.
@@ -91,20 +91,9 @@ authorization:
 });
 
 test("a deny limited to a prefix refuses every listing that could show a name under it", () => {
-  const rules = compileRules(
-    compileConfig(
-      `
-endpoints: { e: { url: "http://127.0.0.1:1", auth: { type: hmac, accessKeyId: a, secretAccessKey: b } } }
-buckets: { data: { endpoint: e } }
-authorization:
-  rules:
+  const rules = rulesFor(`
     - { principal: dave, buckets: [data], actions: [read, write, delete, list] }
-    - { effect: deny, principal: dave, buckets: [data], prefixes: [secret/], actions: ["*"] }
-`,
-      "t",
-      {},
-    ),
-  );
+    - { effect: deny, principal: dave, buckets: [data], prefixes: [secret/], actions: ["*"] }`);
   const listing = (listPrefix: string) =>
     rules(
       facts({
