@@ -27,6 +27,8 @@ export interface Options {
   readonly coldSource: "hook" | "config";
   /** osp's `verify.mode`: inline, pool (signature and payload checks on worker threads) or auto (osp decides). */
   readonly verifyMode: "inline" | "pool" | "auto";
+  /** osp's `limits.spoolTotalBytes` in MiB (0: every body streams); null: osp's default. */
+  readonly spoolMiB: number | null;
   /** Where the results file goes; null: none (`--quick` without `--out`). */
   readonly outDir: string | null;
   /** Rebuild bench/RESULTS.md from the results files after writing. */
@@ -46,6 +48,7 @@ export const USAGE = `usage: node bench/dist/proxy/run.js [options]
   --cold-keys N         fresh access keys per cold-path round (default 50000)
   --cold-source S       hook (default: osp's identity.hook) or config (keys listed in credentials)
   --verify-mode M       osp's verify.mode: auto (default: osp decides from the cores), inline or pool
+  --spool-mib N         osp's limits.spoolTotalBytes in MiB (0: every body streams; default: osp's, 8)
   --out DIR             results directory (default bench/results)
   --no-report           do not rebuild bench/RESULTS.md`;
 
@@ -66,6 +69,7 @@ export function parseOptions(args: readonly string[]): Options {
     "--cold-keys",
     "--cold-source",
     "--verify-mode",
+    "--spool-mib",
     "--out",
   ]);
   for (let i = 0; i < args.length; i++) {
@@ -120,6 +124,7 @@ export function parseOptions(args: readonly string[]): Options {
     coldWarmupKeys: quick ? 500 : 2000,
     coldSource: coldSource(value("--cold-source")),
     verifyMode: verifyMode(value("--verify-mode")),
+    spoolMiB: spoolMiB(value("--spool-mib")),
     outDir: value("--out") ?? (quick ? null : join(repoRoot, "bench", "results")),
     report: !args.includes("--no-report") && !quick,
   };
@@ -133,6 +138,13 @@ function coldSource(v: string | null): "hook" | "config" {
 function verifyMode(v: string | null): "inline" | "pool" | "auto" {
   if (v === null || v === "inline" || v === "pool" || v === "auto") return v ?? "auto";
   throw new UsageError(`--verify-mode wants inline, pool or auto, got ${v}`);
+}
+
+function spoolMiB(v: string | null): number | null {
+  if (v === null) return null;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--spool-mib wants a whole number ≥ 0, got ${v}`);
+  return n;
 }
 
 /** A mistake on the command line: printed with the usage, exit code 2. */

@@ -31,6 +31,8 @@ export interface OspOptions {
   /** Upstream connections per worker: at least the client connections (performance-facts.md). */
   readonly poolConnections: number;
   readonly verifyMode: "inline" | "pool" | "auto";
+  /** `limits.spoolTotalBytes` in MiB; null: osp's default. */
+  readonly spoolMiB: number | null;
   /**
    * `default`: osp's logging defaults, what users run (level info, one access line per request, written to
    * a file in `dir`); `quiet`: level warn and no access log, as nginx runs here (`access_log off`).
@@ -70,6 +72,7 @@ export function ospConfig(o: OspOptions): string {
     admin: { host: HOST, port: o.adminPort },
     ...(o.logging === "quiet" ? { logging: { level: "warn", accessLog: false } } : {}),
     verify: { mode: o.verifyMode },
+    ...(o.spoolMiB === null ? {} : { limits: { spoolTotalBytes: o.spoolMiB * 2 ** 20 } }),
     ...(o.cold?.source === "hook" ? { identity: { hook } } : {}),
     endpoints,
     buckets,

@@ -144,6 +144,8 @@ export interface SuiteResult {
     readonly coldSource: "hook" | "config";
     /** Absent in files written before the option existed (osp's default then: auto). */
     readonly verifyMode?: "inline" | "pool" | "auto";
+    /** osp's limits.spoolTotalBytes in MiB; null or absent: osp's default of that commit. */
+    readonly spoolMiB?: number | null;
     /**
      * osp's logging outside the `-nolog` scenarios: `default` (access log on, level info, to a file). Absent
      * in files written before issue #16, whose osp ran quiet (no access log, level warn).

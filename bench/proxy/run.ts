@@ -189,6 +189,7 @@ async function main(): Promise<number> {
       coldKeysPerRound: o.coldKeysPerRound,
       coldSource: o.coldSource,
       verifyMode: o.verifyMode,
+      spoolMiB: o.spoolMiB,
       ospLogging: "default",
     },
     scenarios,

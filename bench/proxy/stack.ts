@@ -134,6 +134,7 @@ export async function startGateways(
     // Per worker, as upstream pools are: enough for every client connection landing on one worker.
     poolConnections: Math.max(32, connections),
     verifyMode: o.verifyMode,
+    spoolMiB: o.spoolMiB,
     logging: "default" as const,
   };
   const osp = startOsp(ospOptions, fail);
