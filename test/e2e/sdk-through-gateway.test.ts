@@ -22,7 +22,18 @@ import {
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { radosgwAvailable } from "@osp/testkit";
-import { ALICE, BOB, rejectsWith, type Stack, startStack } from "./harness.js";
+import {
+  ALICE,
+  BOB,
+  errorCode,
+  rawRequest,
+  rejectsWith,
+  type Stack,
+  signAsAlice,
+  startStack,
+} from "./harness.js";
+
+const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 const AWKWARD_KEYS = [
   "plain.txt",
@@ -278,6 +289,48 @@ for (const upstream of ["s3rver", "radosgw"] as const) {
       const refused = await fetch(expired);
       assert.equal(refused.status, 403);
       assert.match(await refused.text(), /<Code>AccessDenied<\/Code>/);
+    });
+
+    test("copies through a presigned CopyObject URL (the copy source signed in its query), authorized as a read of the source", async () => {
+      const s3 = stack.client();
+      await s3.send(new PutObjectCommand({ Bucket: "data", Key: "copy-src.txt", Body: "copied by url" }));
+      const url = await getSignedUrl(
+        s3,
+        new CopyObjectCommand({ Bucket: "data", Key: "copy-dst.txt", CopySource: "data/copy-src.txt" }),
+        { expiresIn: 300 },
+      );
+      assert.match(url, /[?&]x-amz-copy-source=/i, "the presigner hoists the copy source into the query");
+      const copied = await fetch(url, { method: "PUT" });
+      assert.equal(copied.status, 200, await copied.text());
+      const got = await s3.send(new GetObjectCommand({ Bucket: "data", Key: "copy-dst.txt" }));
+      assert.equal(await got.Body?.transformToString(), "copied by url");
+
+      // A source alice may not read: refused before anything reaches the store.
+      const forbidden = await getSignedUrl(
+        s3,
+        new CopyObjectCommand({ Bucket: "data", Key: "copy-stolen.txt", CopySource: "forbidden/x.txt" }),
+        { expiresIn: 300 },
+      );
+      const refused = await fetch(forbidden, { method: "PUT" });
+      assert.equal(refused.status, 403);
+      assert.match(await refused.text(), /<Code>AccessDenied<\/Code>/);
+      await rejectsWith(
+        s3.send(new GetObjectCommand({ Bucket: "data", Key: "copy-stolen.txt" })),
+        "NoSuchKey",
+        404,
+      );
+
+      // In a header-signed request the query is not where a copy source comes from.
+      const path = "/data/copy-header-signed.txt?x-amz-copy-source=data%2Fcopy-src.txt";
+      const signed = signAsAlice(stack.endpoint, "PUT", path, [], EMPTY_SHA256);
+      const answer = await rawRequest(stack.endpoint, { method: "PUT", path, headers: signed.headers });
+      assert.equal(answer.status, 400, answer.body);
+      assert.equal(errorCode(answer.body), "InvalidRequest");
+      await rejectsWith(
+        s3.send(new HeadObjectCommand({ Bucket: "data", Key: "copy-header-signed.txt" })),
+        "NotFound",
+        404,
+      );
     });
 
     test("moves 64 MiB up and down unchanged", async () => {

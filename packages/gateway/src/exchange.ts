@@ -155,7 +155,7 @@ export class Exchange {
       }
       // DeleteObjects names its keys in its body: each one is authorized once the body is read.
       if (operation !== "DeleteObjects") await authorizeTarget(this.core, facts, action, target, query);
-      const copySource = headerValue(this.req.headers, "x-amz-copy-source");
+      const copySource = this.copySource(operation, query, auth);
       const copy = copySource === null ? null : await authorizeCopySource(this.core, facts, copySource);
 
       // Phase 4: resolve upstream, and build the upstream request from what was understood and authorized
@@ -228,6 +228,32 @@ export class Exchange {
     } catch (err) {
       this.fail(err);
     }
+  }
+
+  /**
+   * The copy source of a CopyObject or UploadPartCopy: the `x-amz-copy-source` header, or the parameter a
+   * presigner hoisted into the query, which counts only when signed, that is in a presigned URL (SigV4 signs
+   * every parameter but the signature, SigV2 every `x-amz-*` one). Elsewhere a copy source in the query is refused: a store that
+   * honours it would copy from an object nobody authorized. Classification already made a request with two
+   * copy sources `Unknown`.
+   */
+  private copySource(
+    operation: string,
+    query: ReadonlyArray<readonly [string, string | null]>,
+    auth: AuthenticatedRequest,
+  ): string | null {
+    let hoisted: string | null | undefined;
+    for (const [name, value] of query) {
+      if (name.length === 17 && name.toLowerCase() === "x-amz-copy-source") hoisted = value;
+    }
+    if (hoisted === undefined) return headerValue(this.req.headers, "x-amz-copy-source");
+    if (auth.mechanism !== "presigned" || (operation !== "CopyObject" && operation !== "UploadPartCopy")) {
+      throw new S3Error(
+        "InvalidRequest",
+        "A copy source in the query string is accepted only in a presigned CopyObject or UploadPartCopy URL.",
+      );
+    }
+    return hoisted ?? "";
   }
 
   private async authenticate(): Promise<{

@@ -6,7 +6,9 @@
  * Safety rule: whatever this cannot name with certainty is `Unknown` (action "admin"), never a guess
  * with a weaker action. So two different sub-resources (`?location&acl`: which would the store serve?),
  * a sub-resource on the wrong level or method, a known but unsupported sub-resource (`?replication`), an
- * `x-amz-copy-source` on a PUT that is no copy, or a method S3 does not have all give `Unknown`.
+ * `x-amz-copy-source` on a PUT that is no copy, two copy sources, or a method S3 does not have all give
+ * `Unknown`. A copy source in the query (a presigner hoisted the header) counts as one; whether it may be
+ * used (only when signed, in a presigned URL) is the gateway's decision.
  */
 import { OPERATION_ACTIONS, type S3Action, type S3Operation } from "./operations.js";
 import type { S3Target } from "./resolve-target.js";
@@ -168,7 +170,7 @@ export function classifyOperation(
 }
 
 /** Any case, as stores compare header names; tested without allocating (presigned queries run through here). */
-const COPY_SOURCE = /^x-amz-copy-source/i;
+const COPY_SOURCE = /^x-amz-copy-source$/i;
 
 function pickOperation(
   method: string,
@@ -179,10 +181,9 @@ function pickOperation(
   if (method === "OPTIONS") return "Options";
 
   let selector = "";
+  let copySources = hasHeader(headers, "x-amz-copy-source") ? 1 : 0;
   for (const [name] of query) {
-    // A copy source hoisted into the query (as presigners do with x-amz-* headers) would make a store that
-    // honours it copy from a source nobody authorized: such a request is not given an ordinary action.
-    if (name.length >= 17 && COPY_SOURCE.test(name)) return "Unknown";
+    if (name.length === 17 && COPY_SOURCE.test(name)) copySources++;
     if (!SELECTORS.has(name) || name === selector) continue;
     if (selector !== "") return "Unknown";
     selector = name;
@@ -196,9 +197,11 @@ function pickOperation(
     return operation;
   }
 
+  // Two copy sources (header and query, or twice): which one would the store use?
+  if (copySources > 1) return "Unknown";
   const operation = OBJECT_OPERATIONS.get(method)?.get(selector) ?? "Unknown";
   if (method === "PUT") {
-    const copy = hasHeader(headers, "x-amz-copy-source");
+    const copy = copySources === 1;
     if (operation === "PutObject") return copy ? "CopyObject" : "PutObject";
     if (operation === "UploadPart") {
       if (!hasName(query, "partNumber")) return "Unknown";

@@ -6,7 +6,9 @@
  *
  * Three kinds of parameter are taken out rather than forwarded: query authentication (`X-Amz-Signature`…,
  * consumed by osp), the SDKs' `x-id` operation tag, and `x-amz-*` headers a presigner hoisted into the query,
- * which are handed back as `hoisted` for the gateway to treat as the request headers they stand for.
+ * which are handed back as `hoisted` for the gateway to treat as the request headers they stand for (a
+ * hoisted `x-amz-copy-source` among them: the gateway decides whether it may be used, and never forwards it
+ * as it came).
  */
 import { S3Error } from "@osp/errors";
 import { hasDotSegment, type KeyMode } from "./key-segments.js";
@@ -227,13 +229,6 @@ export function upstreamQueryFor(
     if (name.length > 6 && (name.charCodeAt(0) | 0x20) === 0x78 /* x */) {
       const lower = name.toLowerCase();
       if (AUTH_PARAMS.has(lower)) continue;
-      if (lower.startsWith("x-amz-copy-source")) {
-        // Which object a hoisted copy source names is not authorized here (only the header form is).
-        return new S3Error(
-          "InvalidRequest",
-          "A copy source in the query string is not accepted: sign x-amz-copy-source as a header.",
-        );
-      }
       if (lower.startsWith("x-amz-")) {
         if (value === null || !controlFree(value) || value.length > MAX_OPAQUE_CHARS) return invalid(name);
         hoisted.push([lower, value]);

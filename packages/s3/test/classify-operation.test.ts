@@ -201,13 +201,38 @@ test("classifies virtual-hosted targets like path-style ones", () => {
   assert.equal(classifyOperation("GET", target, [["list-type", "2"]], []).operation, "ListObjectsV2");
 });
 
-test("gives a copy source hoisted into the query no ordinary action, whatever its case", () => {
-  for (const name of ["x-amz-copy-source", "X-Amz-Copy-Source", "x-amz-copy-source-range"]) {
-    for (const method of ["PUT", "GET"]) {
-      const got = classifyOperation(method, OBJECT, [[name, "/data/secret.txt"]], []);
-      assert.deepEqual(got, { operation: "Unknown", action: "admin" }, `${method} ?${name}`);
-    }
+test("reads a copy source hoisted into the query as one, whatever its case; two are Unknown", () => {
+  for (const name of ["x-amz-copy-source", "X-Amz-Copy-Source"]) {
+    const got = classifyOperation("PUT", OBJECT, [[name, "/data/secret.txt"]], []);
+    assert.deepEqual(got, { operation: "CopyObject", action: "write" }, name);
+    const part = classifyOperation(
+      "PUT",
+      OBJECT,
+      [
+        ["partNumber", "1"],
+        ["uploadId", "u"],
+        [name, "/data/s"],
+      ],
+      [],
+    );
+    assert.equal(part.operation, "UploadPartCopy");
+    const twice = classifyOperation("PUT", OBJECT, [[name, "/data/a"]], COPY);
+    assert.deepEqual(twice, { operation: "Unknown", action: "admin" }, `${name} and the header`);
+    const tagging = classifyOperation(
+      "PUT",
+      OBJECT,
+      [
+        ["tagging", null],
+        [name, "/data/a"],
+      ],
+      [],
+    );
+    assert.equal(tagging.operation, "Unknown", "a copy source on a tagging PUT");
   }
-  // A parameter that only starts like it is not one.
+  // Its conditionals and range are hoisted headers of their own, not copy sources.
+  assert.equal(
+    classifyOperation("PUT", OBJECT, [["x-amz-copy-source-range", "bytes=0-1"]], []).operation,
+    "PutObject",
+  );
   assert.equal(classifyOperation("GET", OBJECT, [["x-amz-copy", null]], []).operation, "GetObject");
 });
