@@ -129,3 +129,33 @@ test("the annotated example names every key of the schema (commented or not)", a
   });
   assert.deepEqual(missing, []);
 });
+
+test("an endpoint's caFile must hold a certificate: checked at load, every problem named", async () => {
+  const { mkdtempSync, writeFileSync, readFileSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tmpdir } = await import("node:os");
+  const dir = mkdtempSync(join(tmpdir(), "osp-cafile-"));
+  const notPem = join(dir, "not.pem");
+  writeFileSync(notPem, "hello, I am no certificate\n");
+  const good = join(dir, "ca.pem");
+  writeFileSync(
+    good,
+    // The upstream package's test CA (packages/upstream/test/fixtures), from this test's dist/test folder.
+    readFileSync(join(import.meta.dirname, "../../../upstream/test/fixtures/ca.pem")),
+  );
+  const withCa = (file: string) =>
+    minimal.replace(
+      "    url: http://127.0.0.1:9000\n",
+      `    url: http://127.0.0.1:9000\n    caFile: ${file}\n`,
+    );
+  const env = { UP_SECRET: "upsecret", OSP_SECRET: "clientsecret" };
+  assert.equal(compileConfig(withCa(good), "t.yaml", env).endpoints["local"]?.caFile, good);
+  for (const file of [notPem, join(dir, "missing.pem")]) {
+    const problems = problemsOf(withCa(file), env);
+    assert.deepEqual(
+      problems.map(([path]) => path),
+      ["endpoints.local.caFile"],
+      file,
+    );
+  }
+});
