@@ -333,6 +333,22 @@ for (const upstream of ["s3rver", "radosgw"] as const) {
       );
     });
 
+    test("passes header values byte for byte both ways (lists, blanks after commas, quotes)", async () => {
+      const s3 = stack.client();
+      const sent = {
+        ContentEncoding: "deflate, gzip",
+        ContentDisposition: 'attachment; filename="a, b.txt"',
+        CacheControl: "no-cache,  max-age=0",
+        Metadata: { list: "a, b,c ,  d" },
+      };
+      await s3.send(new PutObjectCommand({ Bucket: "data", Key: "header-bytes.txt", Body: "x", ...sent }));
+      const head = await s3.send(new HeadObjectCommand({ Bucket: "data", Key: "header-bytes.txt" }));
+      assert.equal(head.ContentEncoding, sent.ContentEncoding);
+      assert.equal(head.ContentDisposition, sent.ContentDisposition);
+      assert.equal(head.CacheControl, sent.CacheControl);
+      assert.deepEqual(head.Metadata, sent.Metadata);
+    });
+
     test("moves 64 MiB up and down unchanged", async () => {
       const s3 = stack.client();
       const data = randomBytes(64 * 1024 * 1024);
