@@ -26,7 +26,9 @@ lint: install
 
 test: build lint test-only
 
-test-only:
+# Builds first: the tests run from dist/, so a stale build would test old code (run-tests.mjs skips compiled
+# tests whose source is gone, and bounds every file with OSP_TEST_FILE_TIMEOUT_MS, 10 minutes by default).
+test-only: build
 	node scripts/run-tests.mjs
 
 # Long fuzz run (CI runs a shorter one inside `make test`).
