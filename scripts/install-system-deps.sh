@@ -3,11 +3,12 @@
 # (the cache tests), Ceph's monitor, OSD and radosgw (the real S3 upstream of @osp/testkit's startRadosgw),
 # uuid-runtime, aws-cli, boto3 and s3cmd (real clients of the e2e tests), haproxy, nginx-light and prometheus's
 # promtool (the deployment kit's checks and live load-balancer test; nginx and wrk are also the bench's
-# baseline and load generator). Idempotent; prints nothing when everything is present. Must run as root.
+# baseline and load generator), docker-compose and kubectl (the manifest tests validate the compose file and
+# the Kustomize tree with them; neither needs a running engine or cluster). Idempotent; prints nothing when everything is present. Must run as root.
 # Usage: scripts/install-system-deps.sh
 set -euo pipefail
 
-packages=(ceph-mon ceph-osd radosgw uuid-runtime redis-server awscli python3-boto3 s3cmd haproxy nginx-light prometheus wrk)
+packages=(ceph-mon ceph-osd radosgw uuid-runtime redis-server awscli python3-boto3 s3cmd haproxy nginx-light prometheus wrk docker-compose)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -16,6 +17,11 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# kubectl (the manifest test's `kubectl kustomize`): Debian's kubernetes-client, unless some other package
+# already provides the command (the two conflict on /usr/bin/kubectl).
+if ! command -v kubectl >/dev/null 2>&1; then
+  missing+=(kubernetes-client)
+fi
 if ((${#missing[@]} == 0)); then
   exit 0
 fi
