@@ -190,7 +190,8 @@ describe("an upstream that is down", () => {
       "ServiceUnavailable",
       503,
     );
-    assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
+    // A refused connection is not waited out: below the 5 s connect timeout, on however loaded a machine.
+    assert.ok(Date.now() - started < 4_000, `took ${Date.now() - started} ms`);
     await settled(worker);
   });
 });
@@ -384,7 +385,7 @@ describe("limits.idleTimeout and limits.requestTimeout", () => {
   test("a body that stops arriving gets 400 RequestTimeout after the idle limit, and nothing is stored", async () => {
     const started = Date.now();
     const { socket, response } = await partialPut(stack.endpoint, "/data/idle-timeout", 1000, 400);
-    const timer = setTimeout(() => socket.destroy(), 5_000);
+    const timer = setTimeout(() => socket.destroy(), 10_000);
     const answer = await Promise.race([
       response,
       new Promise<string>((resolve) => socket.on("data", (d: Buffer) => resolve(d.toString("latin1")))),
@@ -394,7 +395,8 @@ describe("limits.idleTimeout and limits.requestTimeout", () => {
     const elapsed = Date.now() - started;
     assert.match(answer, /^HTTP\/1\.1 400 /);
     assert.match(answer, /<Code>RequestTimeout<\/Code>/);
-    assert.ok(elapsed >= 250 && elapsed < 2_000, `answered after ${elapsed} ms`);
+    // Not before the idle limit; before the 10 s the socket is given.
+    assert.ok(elapsed >= 250 && elapsed < 10_000, `answered after ${elapsed} ms`);
     await settled(stack.worker);
     await assertNothingStored(stack, "s3rver", "idle-timeout", 1000);
   });
@@ -409,14 +411,14 @@ describe("limits.idleTimeout and limits.requestTimeout", () => {
     const drip = setInterval(() => {
       if (!socket.destroyed) socket.write("z");
     }, 100);
-    while (answer === "" && Date.now() - started < 5_000) await sleep(20);
+    while (answer === "" && Date.now() - started < 10_000) await sleep(20);
     clearInterval(drip);
     socket.destroy();
     await response;
     const elapsed = Date.now() - started;
     assert.match(answer, /^HTTP\/1\.1 400 /);
     assert.match(answer, /<Code>RequestTimeout<\/Code>/);
-    assert.ok(elapsed >= 1_400 && elapsed < 3_000, `answered after ${elapsed} ms`);
+    assert.ok(elapsed >= 1_400 && elapsed < 10_000, `answered after ${elapsed} ms`);
     await settled(stack.worker);
     await assertNothingStored(stack, "s3rver", "slow-upload", 100);
   });

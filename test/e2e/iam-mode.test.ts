@@ -184,7 +184,8 @@ describe("osp in IBM IAM mode", () => {
       "ServiceUnavailable",
       503,
     );
-    assert.ok(Date.now() - started < 1_000, `failures took ${Date.now() - started} ms`);
+    // No wait on IAM (its timeout and backoff are seconds long); the speed itself is not this test's claim.
+    assert.ok(Date.now() - started < 10_000, `failures took ${Date.now() - started} ms`);
     assert.equal(iam.stats.requests, 1);
     assert.equal(iam.stats.injectedFailures, 1);
     assert.equal(store.stats.requests, 0, "nothing was sent upstream without a token");
@@ -221,7 +222,10 @@ describe("osp in IBM IAM mode", () => {
       "ServiceUnavailable",
       503,
     );
-    assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
+    assert.ok(
+      Date.now() - started < 10_000,
+      `took ${Date.now() - started} ms (IAM requests time out after 15 s)`,
+    );
     assert.equal(store.stats.requests, 0);
   });
 

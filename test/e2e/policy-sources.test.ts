@@ -229,7 +229,7 @@ describe("an OPA-style authorization webhook", () => {
       "AccessDenied",
       403,
     );
-    assert.ok(Date.now() - started < 2_000);
+    assert.ok(Date.now() - started < 10_000, "no wait beyond the webhook's timeout");
   });
 });
 

@@ -82,8 +82,9 @@ export function defineSharedScenarios(redisUrl: () => string): void {
     const started = Date.now();
     await a!.invalidate("k");
     assert.equal(a!.peek("k"), undefined);
-    await waitFor(() => b!.peek("k") === undefined && c!.peek("k") === undefined, 1_000, "the invalidation");
-    assert.ok(Date.now() - started < 1_000);
+    await waitFor(() => b!.peek("k") === undefined && c!.peek("k") === undefined, 10_000, "the invalidation");
+    // Delivered by pub/sub, not by a TTL running out (the entry's TTL is far longer).
+    assert.ok(Date.now() - started < 10_000);
     assert.equal(await b!.get("k", async () => ({ value: "new" })), "new", "and Redis no longer has it");
     assert.equal(await c!.get("k", async () => ({ value: "other" })), "new");
   });
