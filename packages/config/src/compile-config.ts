@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
+import { checkBucketKeys } from "./check-bucket-keys.js";
 import { checkCaFile } from "./check-ca-file.js";
 import { type InterpolationProblem, interpolateEnv } from "./interpolate.js";
 import { configSchema, type RawConfig } from "./schema.js";
@@ -82,13 +83,8 @@ function crossCheck(config: RawConfig): ConfigProblem[] {
         message: `unknown endpoint "${bucket.endpoint}"${suggest(bucket.endpoint, endpointNames)}; defined: ${endpointNames.join(", ") || "none"}`,
       });
     }
-    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name)) {
-      problems.push({
-        path: `buckets.${name}`,
-        message: "is not a valid S3 bucket name (3-63 of a-z 0-9 . -)",
-      });
-    }
   }
+  problems.push(...checkBucketKeys(config));
   for (const [name, endpoint] of Object.entries(config.endpoints)) {
     const problem = endpoint.caFile === undefined ? null : checkCaFile(endpoint.caFile);
     if (problem !== null) problems.push({ path: `endpoints.${name}.caFile`, message: problem });

@@ -1,4 +1,15 @@
 export {
+  applyBucketTemplate,
+  BUCKET_PLACEHOLDER,
+  type BucketTemplate,
+  bucketGlobsOverlap,
+  globLiteralPrefix,
+  isBucketGlob,
+  matchBucketGlob,
+  parseBucketTemplate,
+  reverseBucketTemplate,
+} from "./bucket-names.js";
+export {
   type Config,
   ConfigError,
   type ConfigProblem,

@@ -87,7 +87,10 @@ const endpoint = z.strictObject({
 
 const bucket = z.strictObject({
   endpoint: nonEmpty,
-  /** The bucket's name at the endpoint, when it differs from the name clients use. */
+  /**
+   * The bucket's name at the endpoint, when it differs from the name clients use: a name, or a template
+   * where `{bucket}` stands for the client's name (`prod-{bucket}`; required on glob keys).
+   */
   upstreamBucket: z.string().optional(),
   /** IBM COS service instance id, sent as ibm-service-instance-id on CreateBucket and ListBuckets. */
   instance: z.string().optional(),
@@ -157,6 +160,8 @@ const cache = z.strictObject({
   negativeTtl: duration.default(10_000),
   /** How long credentials from `upstreamCredentials.hook` are cached (never forever). */
   upstreamCredentialTtl: duration.default(300_000),
+  /** How long each endpoint's own bucket listing (asked for ListBuckets) is reused, per worker. */
+  listBucketsTtl: duration.default(5_000),
 });
 
 const identity = z.strictObject({
@@ -291,6 +296,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   endpoints: z.record(nonEmpty, endpoint),
+  /** Keys are bucket names or globs (`team-*`, `logs-??`, `"*"`): exact names first, then the longest literal prefix. */
   buckets: z.record(nonEmpty, bucket),
   credentials: z.array(credential).default([]),
   authorization: z

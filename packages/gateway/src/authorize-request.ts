@@ -2,14 +2,15 @@
  * Phase 3 of the pipeline (DESIGN.md "The request pipeline"): the request's authorization questions, asked
  * of the worker's `Authorizer` (rules, hook, webhook; see create-authorizer.ts). The object or listing
  * itself, the copy source of a CopyObject/UploadPartCopy (a read of another object), and, for ListBuckets,
- * each configured bucket. Throws S3Error AccessDenied; an authorizer that answers synchronously is never
+ * each bucket the stores list. Throws S3Error AccessDenied; an authorizer that answers synchronously is never
  * awaited.
  */
 import { S3Error } from "@osp/errors";
 import type { IncomingRequest } from "@osp/http";
-import { parseCopySource, type S3Action, type S3Target } from "@osp/s3";
+import { type ListedBucket, parseCopySource, type S3Action, type S3Target } from "@osp/s3";
 import type { AuthenticatedRequest } from "@osp/sigv4";
 import type { AuthzFacts } from "./authorize.js";
+import { resolveRoute } from "./bucket-patterns.js";
 import type { GatewayCore } from "./gateway-core.js";
 import type { ClientCredential } from "./identity.js";
 import type { Route } from "./routes.js";
@@ -91,8 +92,9 @@ export async function authorizeCopySource(
     key: source.key,
     listPrefix: null,
   });
-  const route = core.routes.byBucket.get(source.bucket);
-  if (route === undefined)
+  // The same resolution as the request's own bucket: exact keys, then globs (bucket-patterns.ts).
+  const route = resolveRoute(core.routes, source.bucket);
+  if (route === null)
     throw new S3Error("NoSuchBucket", undefined, { fields: [["BucketName", source.bucket]] });
   return { route, key: source.key, versionId: source.versionId };
 }
@@ -118,22 +120,25 @@ export async function authorizeDeletedKeys(
   }
 }
 
-/** ListBuckets: the configured buckets the caller may list any part of. */
-export async function visibleBuckets(core: GatewayCore, facts: AuthzFacts): Promise<string[]> {
-  const buckets = [...core.routes.byBucket.keys()];
-  const verdicts = await Promise.all(
-    buckets.map((bucket) =>
-      core.authorizer({
-        ...facts,
-        action: "list",
-        operation: "ListObjectsV2",
-        bucket,
-        key: null,
-        listPrefix: null,
-      }),
-    ),
+/** ListBuckets: of the stores' buckets (list-buckets.ts), those the caller may list any part of. */
+export async function visibleBuckets(
+  core: GatewayCore,
+  facts: AuthzFacts,
+  buckets: readonly ListedBucket[],
+): Promise<ListedBucket[]> {
+  const verdicts = buckets.map((bucket) =>
+    core.authorizer({
+      ...facts,
+      action: "list",
+      operation: "ListObjectsV2",
+      bucket: bucket.name,
+      key: null,
+      listPrefix: null,
+    }),
   );
-  return buckets.filter((_, i) => verdicts[i] === true);
+  // Rules alone answer synchronously: no promise per bucket then.
+  const settled = verdicts.every((v) => typeof v === "boolean") ? verdicts : await Promise.all(verdicts);
+  return buckets.filter((_, i) => settled[i] === true);
 }
 
 async function demand(core: GatewayCore, facts: AuthzFacts): Promise<void> {

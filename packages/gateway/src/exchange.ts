@@ -34,6 +34,7 @@ import {
 } from "./authorize-request.js";
 import type { BodyPlan, PooledBodyVerifier } from "./body-plan.js";
 import { planBody } from "./body-plan.js";
+import { resolveRoute } from "./bucket-patterns.js";
 import { forwardRequestHeaders, forwardResponseHeaders, headerValue } from "./forward-headers.js";
 import type { GatewayCore } from "./gateway-core.js";
 import { BODILESS, headerPolicy, isPrivilegedHeader } from "./header-policy.js";
@@ -149,8 +150,14 @@ export class Exchange {
       this.phase = "authorize";
       const facts = requestFacts(this.core, this.req, operation, credential, auth);
       if (operation === "ListBuckets") {
-        const visible = await visibleBuckets(this.core, facts);
-        const xml = this.core.renderListBuckets(visible, credential.principal.name);
+        // The stores' own listings (list-buckets.ts), then only the buckets the caller may list.
+        this.phase = "forward";
+        const listing = await this.core.bucketListings.list();
+        this.phase = "authorize";
+        const visible = await visibleBuckets(this.core, facts, listing.buckets);
+        const principal = credential.principal.name;
+        const owner = listing.owner ?? { id: principal, displayName: principal };
+        const xml = this.core.renderListBuckets(visible, owner);
         return this.respond(200, [["content-type", "application/xml"]], xml);
       }
       // DeleteObjects names its keys in its body: each one is authorized once the body is read.
@@ -161,8 +168,8 @@ export class Exchange {
       // Phase 4: resolve upstream, and build the upstream request from what was understood and authorized
       // (docs/security.md): the key checked, the query and headers the operation takes, nothing else.
       this.phase = "forward";
-      const route = target.bucket === null ? null : this.core.routes.byBucket.get(target.bucket);
-      if (route === null || route === undefined) {
+      const route = target.bucket === null ? null : resolveRoute(this.core.routes, target.bucket);
+      if (route === null) {
         throw new S3Error("NoSuchBucket", undefined, { fields: [["BucketName", target.bucket ?? ""]] });
       }
       const keys = route.endpoint.keys;
@@ -308,7 +315,7 @@ export class Exchange {
     if (spooled?.contentMd5 != null) {
       headers.push(["content-type", "application/xml"], ["content-md5", spooled.contentMd5]);
     }
-    // ListBuckets is answered by osp itself, so only CreateBucket carries the instance upstream.
+    // ListBuckets asks the store on its own (list-buckets.ts), so only CreateBucket carries the instance here.
     if (route.instance !== null && operation === "CreateBucket") {
       headers.push(["ibm-service-instance-id", route.instance]);
     }

@@ -29,3 +29,13 @@ export interface GatewayRequestEvent {
 }
 
 export const gatewayRequestChannel = diagnosticsChannel.channel(GATEWAY_REQUEST_CHANNEL);
+
+/** Published when an endpoint's own bucket listing (for ListBuckets) fails; its buckets are left out. */
+export const LIST_BUCKETS_FAILURE_CHANNEL = "osp:gateway:list-buckets-failure";
+
+export interface ListBucketsFailureEvent {
+  /** The endpoint's name in the config (a bounded label). */
+  readonly endpoint: string;
+}
+
+export const listBucketsFailureChannel = diagnosticsChannel.channel(LIST_BUCKETS_FAILURE_CHANNEL);

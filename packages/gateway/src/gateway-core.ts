@@ -11,7 +11,13 @@ import { type Cache, createCache } from "@osp/cache";
 import type { Config } from "@osp/config";
 import { renderErrorXml, type S3Error } from "@osp/errors";
 import { type Logger, writeAccessLine } from "@osp/log";
-import { buildUpstreamTarget, formatCopySource, renderListBuckets } from "@osp/s3";
+import {
+  type BucketOwner,
+  buildUpstreamTarget,
+  formatCopySource,
+  type ListedBucket,
+  renderListBuckets,
+} from "@osp/s3";
 import { type AuthOptions, SigningKeyCache } from "@osp/sigv4";
 import { UpstreamPools } from "@osp/upstream";
 import { createVerifyPool, type VerifyPool } from "@osp/verify";
@@ -20,6 +26,7 @@ import { createAuthorizer } from "./create-authorizer.js";
 import type { Exchange } from "./exchange.js";
 import { type GatewayRequestEvent, gatewayRequestChannel } from "./gateway-channels.js";
 import { type CredentialSource, createConfigCredentials, createCredentialSource } from "./identity.js";
+import { BucketListings } from "./list-buckets.js";
 import { createRequestLimiter, type RequestLimiter } from "./request-limits.js";
 import { compileRoutes, type Endpoint, type Routes } from "./routes.js";
 import { createSourceIpResolver, type SourceIpResolver } from "./source-ip.js";
@@ -61,6 +68,8 @@ export class GatewayCore {
   readonly signingKeys: SigningKeyCache;
   /** Where signature checks and signed-body hashing run (verify.mode / verify.threads). */
   readonly verifyPool: VerifyPool;
+  /** The stores' own bucket listings, cached for `cache.listBucketsTtl` (ListBuckets). */
+  readonly bucketListings: BucketListings;
   readonly addressing: { virtualHostDomains: readonly string[]; plusIsSpace: boolean; maxKeyBytes: number };
   readonly verifyOptions: { plusInPathIsSpace: boolean; exposeCanonicalRequest: boolean };
   readonly maxInFlight: number;
@@ -110,6 +119,13 @@ export class GatewayCore {
     });
     this.pending.catch(() => {});
     this.signingKeys = new SigningKeyCache();
+    this.bucketListings = new BucketListings({
+      routes: this.routes,
+      pools: this.pools,
+      signingKeys: this.signingKeys,
+      log: this.log,
+      ttlMs: config.cache.listBucketsTtl,
+    });
     this.verifyPool = createVerifyPool({
       mode: config.verify.mode,
       threads: config.verify.threads,
@@ -189,12 +205,8 @@ export class GatewayCore {
     return formatCopySource(bucket, key, versionId);
   }
 
-  renderListBuckets(buckets: readonly string[], principal: string): string {
-    const epoch = new Date(0);
-    return renderListBuckets(
-      buckets.map((name) => ({ name, creationDate: epoch })),
-      { id: principal, displayName: principal },
-    );
+  renderListBuckets(buckets: readonly ListedBucket[], owner: BucketOwner): string {
+    return renderListBuckets(buckets, owner);
   }
 
   renderError(error: S3Error, requestId: string, resource: string): string {

@@ -5,6 +5,8 @@ export {
   GATEWAY_REQUEST_CHANNEL,
   type GatewayRequestEvent,
   gatewayRequestChannel,
+  LIST_BUCKETS_FAILURE_CHANNEL,
+  type ListBucketsFailureEvent,
 } from "./gateway-channels.js";
 export { createWorkerCache, GatewayCore, type GatewayDeps } from "./gateway-core.js";
 export {

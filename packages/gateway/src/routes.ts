@@ -1,9 +1,18 @@
 /**
- * Bucket → upstream route, resolved once at startup from the config: the endpoint's origin, how it is
- * addressed, the bucket's name there and how osp authenticates to it. Endpoints come only from the
- * config, so no request can steer the gateway to a host of its choosing (DESIGN.md phase 4).
+ * Bucket → upstream route, compiled once at startup from the config: the endpoint's origin, how it is
+ * addressed, the bucket's name there and how osp authenticates to it. Exact keys are a map; glob keys a
+ * list tried in order of specificity (bucket-patterns.ts resolves names against both). Endpoints come
+ * only from the config, so no request can steer the gateway to a host of its choosing (DESIGN.md phase 4).
  */
-import type { Config } from "@osp/config";
+import {
+  applyBucketTemplate,
+  BUCKET_PLACEHOLDER,
+  type BucketTemplate,
+  type Config,
+  globLiteralPrefix,
+  isBucketGlob,
+  parseBucketTemplate,
+} from "@osp/config";
 import type { IamTokens } from "./iam-tokens.js";
 
 export type UpstreamAuth =
@@ -30,15 +39,29 @@ export interface Endpoint {
 }
 
 export interface Route {
+  /** The name the client uses. */
   readonly bucket: string;
   readonly upstreamBucket: string;
   readonly instance: string | null;
   readonly endpoint: Endpoint;
 }
 
+/** A glob key of `buckets`, compiled once (bucket-patterns.ts). */
+export interface BucketPattern {
+  readonly glob: string;
+  readonly template: BucketTemplate;
+  readonly instance: string | null;
+  readonly endpoint: Endpoint;
+}
+
 export interface Routes {
+  /** The exact keys of `buckets`. */
   readonly byBucket: ReadonlyMap<string, Route>;
+  /** The glob keys, most specific first (the longest literal prefix; `"*"` last). */
+  readonly patterns: readonly BucketPattern[];
   readonly endpoints: ReadonlyMap<string, Endpoint>;
+  /** Every (endpoint name, upstream name) of an exact key → that route: the exact key wins over globs. */
+  readonly byUpstream: ReadonlyMap<string, Route>;
 }
 
 /** Builds every route; `iamTokensFor` gives the (shared) token source of one (iamUrl, apiKey). */
@@ -72,15 +95,31 @@ export function compileRoutes(
     });
   }
   const byBucket = new Map<string, Route>();
+  const byUpstream = new Map<string, Route>();
+  const patterns: BucketPattern[] = [];
   for (const [bucket, b] of Object.entries(config.buckets)) {
     const endpoint = endpoints.get(b.endpoint);
     if (endpoint === undefined) throw new Error(`bucket ${bucket}: unknown endpoint ${b.endpoint}`); // config checked this
-    byBucket.set(bucket, {
-      bucket,
-      upstreamBucket: b.upstreamBucket ?? bucket,
-      instance: b.instance ?? null,
-      endpoint,
-    });
+    const template = parseBucketTemplate(b.upstreamBucket ?? BUCKET_PLACEHOLDER);
+    if (typeof template === "string") throw new Error(`bucket ${bucket}: ${template}`); // config checked this
+    const instance = b.instance ?? null;
+    if (isBucketGlob(bucket)) {
+      patterns.push({ glob: bucket, template, instance, endpoint });
+      continue;
+    }
+    const route = { bucket, upstreamBucket: applyBucketTemplate(template, bucket), instance, endpoint };
+    byBucket.set(bucket, route);
+    byUpstream.set(upstreamKey(endpoint, route.upstreamBucket), route);
   }
-  return { byBucket, endpoints };
+  patterns.sort((a, b) => specificity(b.glob) - specificity(a.glob));
+  return { byBucket, patterns, endpoints, byUpstream };
+}
+
+/** The longer a glob's literal prefix, the more specific; the `"*"` default comes after every other glob. */
+function specificity(glob: string): number {
+  return glob === "*" ? -1 : globLiteralPrefix(glob).length;
+}
+
+export function upstreamKey(endpoint: Endpoint, upstreamBucket: string): string {
+  return `${endpoint.name}/${upstreamBucket}`;
 }

@@ -34,6 +34,7 @@ export const CHANNELS = {
   cacheLookup: "osp:cache:lookup",
   cacheRedis: "osp:cache:redis",
   verifyPool: "osp:verify:pool",
+  listBucketsFailure: "osp:gateway:list-buckets-failure",
 } as const;
 
 interface GatewayRequest {
@@ -155,6 +156,12 @@ export function createWorkerMetrics(options: WorkerMetricsOptions): WorkerMetric
     labelNames: ["result", "background"],
     registers,
   });
+  const listBucketsFailures = new Counter({
+    name: "osp_list_buckets_failures_total",
+    help: "Endpoint bucket listings (for ListBuckets) that failed and were left out, by configured endpoint.",
+    labelNames: ["endpoint"],
+    registers,
+  });
   const inFlight = options.inFlight;
   new Gauge({
     name: "osp_in_flight_requests",
@@ -248,6 +255,10 @@ export function createWorkerMetrics(options: WorkerMetricsOptions): WorkerMetric
         const e = message as { cache: string; tier: string; hit: boolean };
         cacheRequests.inc({ cache: e.cache, tier: e.tier, result: e.hit ? "hit" : "miss" });
       },
+    ],
+    [
+      CHANNELS.listBucketsFailure,
+      (message) => listBucketsFailures.inc({ endpoint: (message as { endpoint: string }).endpoint }),
     ],
     [CHANNELS.cacheRedis, (message) => redisUp?.set((message as { state: string }).state === "up" ? 1 : 0)],
     [

@@ -21,6 +21,7 @@ export {
   type ParseCopySourceOptions,
   parseCopySource,
 } from "./parse-copy-source.js";
+export { type ListBucketsResult, parseListBuckets } from "./parse-list-buckets.js";
 export { type ParsedQuery, parseQuery } from "./parse-query.js";
 export {
   type BucketOwner,
