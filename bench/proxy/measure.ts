@@ -4,7 +4,9 @@
  * every figure set against nginx proxy_pass's.
  */
 import { request } from "node:http";
+import { join } from "node:path";
 import { HOST } from "./children.js";
+import { buildLedger, type Ledger, ledgerUsable, recordLedger } from "./ledger.js";
 import { processTree, reapedChildrenCpuSeconds, TreeSampler, type TreeUsage } from "./proc-stats.js";
 import type { RequestSet } from "./requests.js";
 import {
@@ -32,6 +34,8 @@ export interface MeasureOptions {
   readonly workers: number;
   readonly targets: readonly TargetName[];
   readonly trees: (target: TargetName, scenario: Scenario) => TargetTrees;
+  /** Scenarios that get a cost ledger: one more run of osp under perf (ledger.ts). */
+  readonly ledger: readonly string[];
   readonly log: (line: string) => void;
 }
 
@@ -125,6 +129,42 @@ async function oneRun(
   return figures;
 }
 
+/**
+ * One more run of the scenario against osp, under `perf record`: the cost ledger of its CPU per request
+ * (ledger.ts). It replays the last round's requests (signatures stay valid for 15 minutes). Null where
+ * perf cannot sample.
+ */
+async function ledgerRun(
+  scenario: Scenario,
+  ctx: ScenarioContext,
+  o: MeasureOptions,
+): Promise<Ledger | null> {
+  const root = o.trees("osp", scenario).gateway;
+  if (root === null || !ledgerUsable()) return null;
+  const pids = processTree(root);
+  const set = scenario.requests("osp", ctx, Math.max(0, o.rounds - 1));
+  const script = writeScript(set, o.wrk, `${scenario.name}-osp-ledger`);
+  const recording = recordLedger(pids, join(o.wrk.dir, `${scenario.name}-ledger.perf.data`));
+  // perf needs a moment to attach; until then requests go unsampled, which only the shares see.
+  await new Promise((r) => setTimeout(r, 300));
+  const sampler = new TreeSampler([root]);
+  let usage: TreeUsage[] = [];
+  const result = await runWrk(scenario.port("osp", ctx), script, o.wrk).finally(() => {
+    usage = sampler.finish();
+  });
+  const samples = await recording.finish();
+  if (samples === null) return null;
+  const cpuSeconds = usage[0]?.cpuSeconds ?? 0;
+  const ledger = buildLedger(samples, pids, {
+    seconds: result.seconds,
+    requests: result.requests,
+    cpuUsPerRequest: (cpuSeconds * 1e6) / Math.max(1, result.requests),
+  });
+  const parts = ledger.parts.filter((p) => p.us >= 0.5).map((p) => `${p.part} ${p.us.toFixed(1)}`);
+  o.log(`  ${scenario.name} osp ledger (${ledger.cpuUsPerRequest.toFixed(0)} µs/req): ${parts.join(", ")}`);
+  return ledger;
+}
+
 function summarize(target: TargetName, rounds: RoundFigures[]): TargetFigures {
   const m = (f: (r: RoundFigures) => number) => median(rounds.map(f));
   const hasGateway = rounds.some((r) => r.cpuUs.gateway !== null);
@@ -192,6 +232,7 @@ export async function measureScenario(
       );
     }
   }
+  const ledger = o.ledger.includes(scenario.name) ? await ledgerRun(scenario, ctx, o) : null;
   const figures = o.targets.map((t) => summarize(t, samples.get(t) ?? []));
   const nginx = figures.find((f) => f.target === "nginx");
   const targets = figures.map((f) => (nginx === undefined ? f : { ...f, vsNginx: against(f, nginx) }));
@@ -212,5 +253,6 @@ export async function measureScenario(
     payloadBytes: scenario.payloadBytes,
     targets,
     notes,
+    ...(o.ledger.includes(scenario.name) ? { ledger } : {}),
   };
 }

@@ -29,6 +29,8 @@ export interface Options {
   readonly verifyMode: "inline" | "pool" | "auto";
   /** osp's `limits.spoolTotalBytes` in MiB (0: every body streams); null: osp's default. */
   readonly spoolMiB: number | null;
+  /** Scenarios that get a cost ledger (ledger.ts): one more osp run under `perf record`. */
+  readonly ledger: readonly string[];
   /** Where the results file goes; null: none (`--quick` without `--out`). */
   readonly outDir: string | null;
   /** Rebuild bench/RESULTS.md from the results files after writing. */
@@ -49,6 +51,7 @@ export const USAGE = `usage: node bench/dist/proxy/run.js [options]
   --cold-source S       hook (default: osp's identity.hook) or config (keys listed in credentials)
   --verify-mode M       osp's verify.mode: auto (default: osp decides from the cores), inline or pool
   --spool-mib N         osp's limits.spoolTotalBytes in MiB (0: every body streams; default: osp's, 8)
+  --ledger a,b          scenarios with a cost ledger (default get-1k,get-1k-nolog; none; quick: none)
   --out DIR             results directory (default bench/results)
   --no-report           do not rebuild bench/RESULTS.md`;
 
@@ -70,6 +73,7 @@ export function parseOptions(args: readonly string[]): Options {
     "--cold-source",
     "--verify-mode",
     "--spool-mib",
+    "--ledger",
     "--out",
   ]);
   for (let i = 0; i < args.length; i++) {
@@ -125,6 +129,7 @@ export function parseOptions(args: readonly string[]): Options {
     coldSource: coldSource(value("--cold-source")),
     verifyMode: verifyMode(value("--verify-mode")),
     spoolMiB: spoolMiB(value("--spool-mib")),
+    ledger: ledgerList(list("--ledger"), scenarios, quick),
     outDir: value("--out") ?? (quick ? null : join(repoRoot, "bench", "results")),
     report: !args.includes("--no-report") && !quick,
   };
@@ -138,6 +143,14 @@ function coldSource(v: string | null): "hook" | "config" {
 function verifyMode(v: string | null): "inline" | "pool" | "auto" {
   if (v === null || v === "inline" || v === "pool" || v === "auto") return v ?? "auto";
   throw new UsageError(`--verify-mode wants inline, pool or auto, got ${v}`);
+}
+
+function ledgerList(asked: string[] | null, scenarios: readonly string[], quick: boolean): string[] {
+  if (asked === null) return quick ? [] : ["get-1k", "get-1k-nolog"].filter((s) => scenarios.includes(s));
+  if (asked.length === 1 && asked[0] === "none") return [];
+  for (const s of asked)
+    if (!scenarios.includes(s)) throw new UsageError(`--ledger: ${s} is not among the scenarios run`);
+  return asked;
 }
 
 function spoolMiB(v: string | null): number | null {

@@ -6,6 +6,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Child, HOST, repoRoot, startChild } from "./children.js";
 import { COLD_GROUP, coldKey, coldPrincipal } from "./cold-identity.js";
+import { LEDGER_NODE_ARGS } from "./ledger.js";
 
 /** The client every scenario but the cold path signs with (principal `bench`, every action). */
 export const CLIENT = { accessKeyId: "BENCHACCESSKEY01", secretAccessKey: "bench-secret-key-0123456789" };
@@ -38,6 +39,8 @@ export interface OspOptions {
    * a file in `dir`); `quiet`: level warn and no access log, as nginx runs here (`access_log off`).
    */
   readonly logging: "default" | "quiet";
+  /** Run with the Node flags the cost ledger needs (ledger.ts): perf then names JavaScript frames. */
+  readonly profiled: boolean;
 }
 
 /**
@@ -100,7 +103,14 @@ export function startOsp(o: OspOptions, onEarlyExit: (message: string) => void):
   return startChild(
     o.logging === "quiet" ? "osp (quiet)" : "osp",
     process.execPath,
-    [...nodeArgs(), join(repoRoot, "packages/cli/bin/osp.js"), "serve", "--config", file],
+    [
+      ...(o.profiled ? LEDGER_NODE_ARGS : []),
+      ...nodeArgs(),
+      join(repoRoot, "packages/cli/bin/osp.js"),
+      "serve",
+      "--config",
+      file,
+    ],
     onEarlyExit,
     join(o.dir, `${name}.log`),
   );

@@ -4,6 +4,7 @@
  */
 import { cpus, release, totalmem } from "node:os";
 import { writeResultsFile } from "../common/run-info.js";
+import type { Ledger } from "./ledger.js";
 import type { TargetName } from "./scenarios.js";
 
 /** CPU µs per request of each process tree (utime + stime from /proc, summed over the round ÷ requests). */
@@ -81,6 +82,11 @@ export interface ScenarioResult {
   readonly payloadBytes: number;
   readonly targets: readonly TargetFigures[];
   readonly notes: readonly string[];
+  /**
+   * osp's CPU per request part by part, from one more run under perf (ledger.ts); null where perf could
+   * not sample; absent where no ledger was asked for (and in files written before issue #16's ledger).
+   */
+  readonly ledger?: Ledger | null;
 }
 
 export interface MemoryRow {
@@ -151,6 +157,8 @@ export interface SuiteResult {
      * in files written before issue #16, whose osp ran quiet (no access log, level warn).
      */
     readonly ospLogging?: "default";
+    /** Scenarios with a cost ledger; osp then ran with the ledger's Node flags (absent before it existed). */
+    readonly ledger?: readonly string[];
   };
   readonly scenarios: readonly ScenarioResult[];
   readonly memory: MemoryResult | null;

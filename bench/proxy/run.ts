@@ -12,6 +12,7 @@ import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { killAll, repoRoot } from "./children.js";
+import { removePerfMaps } from "./ledger.js";
 import { type MeasureOptions, measureScenario } from "./measure.js";
 import { memoryTransfer } from "./memory.js";
 import { NGINX, nginxHasDav, nginxVersion } from "./nginx.js";
@@ -108,6 +109,7 @@ async function runAt(
           scenario.name.startsWith("iam-") && base.bearer !== null ? base.bearer.child.pid : base.origin.pid,
       }),
       log,
+      ledger: o.ledger,
     };
     const scenarios: ScenarioResult[] = [];
     for (const s of SCENARIOS.filter((x) => o.scenarios.includes(x.name))) {
@@ -191,6 +193,7 @@ async function main(): Promise<number> {
       verifyMode: o.verifyMode,
       spoolMiB: o.spoolMiB,
       ospLogging: "default",
+      ledger: o.ledger,
     },
     scenarios,
     memory,
@@ -214,4 +217,5 @@ try {
   process.exitCode = 1;
 } finally {
   killAll();
+  removePerfMaps();
 }

@@ -9,6 +9,7 @@ import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Child, freePort, removeOnExit, repoRoot, startChild, waitForPort } from "./children.js";
+import { ledgerUsable } from "./ledger.js";
 import { startMemUpstream } from "./memory.js";
 import { originConf, proxyConf, startNginx } from "./nginx.js";
 import type { Options } from "./options.js";
@@ -136,6 +137,7 @@ export async function startGateways(
     verifyMode: o.verifyMode,
     spoolMiB: o.spoolMiB,
     logging: "default" as const,
+    profiled: o.ledger.length > 0 && ledgerUsable(),
   };
   const osp = startOsp(ospOptions, fail);
   let quietOsp: Gateways["quietOsp"] = null;

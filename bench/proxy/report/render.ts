@@ -6,7 +6,8 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { SuiteResult } from "../results.js";
+import { LEDGER_PARTS, type Ledger, PART_MEANING } from "../ledger.js";
+import type { ScenarioResult, SuiteResult } from "../results.js";
 import { scalingChart, suiteChart } from "./charts.js";
 import { COLUMNS, commitOf, machineOf, num, resultRows } from "./text-table.js";
 
@@ -79,6 +80,7 @@ function suiteSection(r: SuiteResult, heading: string, chart: string): string {
   ];
   const notes = r.scenarios.flatMap((x) => x.notes.map((n) => `- ${x.scenario}: ${n}`));
   if (notes.length > 0) out.push(...notes, "");
+  out.push(...ledgerSection(r));
   if (r.memory !== null) {
     const m = r.memory;
     out.push(
@@ -115,6 +117,57 @@ function suiteSection(r: SuiteResult, heading: string, chart: string): string {
     );
   }
   return out.join("\n");
+}
+
+/**
+ * The cost ledger (issue #16): osp's CPU µs per request part by part, one column per scenario that has
+ * one, the nginx proxy's CPU per request of the same scenario below it for scale.
+ */
+function ledgerSection(r: SuiteResult): string[] {
+  const withLedger = r.scenarios.filter(
+    (x): x is ScenarioResult & { ledger: Ledger } => x.ledger !== undefined && x.ledger !== null,
+  );
+  if (withLedger.length === 0) return [];
+  const head = withLedger.map((x) => `${x.scenario} (${x.workers}w) µs/req`);
+  const rows = LEDGER_PARTS.map((part) => [
+    part,
+    ...withLedger.map((x) => {
+      const e = x.ledger.parts.find((p) => p.part === part);
+      return e === undefined
+        ? "–"
+        : `${num(e.us)} (${((100 * e.us) / x.ledger.cpuUsPerRequest).toFixed(0)} %)`;
+    }),
+    PART_MEANING[part],
+  ]);
+  rows.push([
+    "total, ledger run",
+    ...withLedger.map((x) => num(x.ledger.cpuUsPerRequest)),
+    "osp's CPU µs/req in the run perf sampled",
+  ]);
+  rows.push([
+    "nginx proxy, rounds",
+    ...withLedger.map((x) => num(x.targets.find((t) => t.target === "nginx")?.cpuUs.gateway)),
+    "nginx proxy_pass's CPU µs/req (median of the rounds), for scale",
+  ]);
+  const kernel = withLedger.map(
+    (x) =>
+      `- ${x.scenario}: kernel time by the part that made the system call: ${Object.entries(x.ledger.kernelBy)
+        .filter(([, us]) => (us ?? 0) >= 0.5)
+        .map(([p, us]) => `${p} ${num(us)}`)
+        .join(", ")}; osp functions with most samples: ${x.ledger.topFunctions
+        .slice(0, 8)
+        .map((f) => `${f.name.split(" ")[0]} ${num(f.us)}`)
+        .join(", ")}.`,
+  );
+  return [
+    "Cost ledger: osp's CPU per request by part, from one more run of the scenario with `perf record -e cpu-clock -g`",
+    "on osp's processes (bench/proxy/ledger.ts); each sample counts for the nearest osp function on its stack.",
+    "",
+    table(["part", ...head, "what it holds"], rows),
+    "",
+    ...kernel,
+    "",
+  ];
 }
 
 /** Per scenario and worker count: req/s of nginx and osp, each against its own 1-worker figure. */
