@@ -4,11 +4,12 @@
 # uuid-runtime, aws-cli, boto3 and s3cmd (real clients of the e2e tests), haproxy, nginx-light and prometheus's
 # promtool (the deployment kit's checks and live load-balancer test; nginx and wrk are also the bench's
 # baseline and load generator), docker-compose and kubectl (the manifest tests validate the compose file and
-# the Kustomize tree with them; neither needs a running engine or cluster). Idempotent; prints nothing when everything is present. Must run as root.
+# the Kustomize tree with them; neither needs a running engine or cluster), chromium (headless, the browser of
+# the CORS test). Idempotent; prints nothing when everything is present. Must run as root.
 # Usage: scripts/install-system-deps.sh
 set -euo pipefail
 
-packages=(ceph-mon ceph-osd radosgw uuid-runtime redis-server awscli python3-boto3 s3cmd haproxy nginx-light prometheus wrk docker-compose)
+packages=(ceph-mon ceph-osd radosgw uuid-runtime redis-server awscli python3-boto3 s3cmd haproxy nginx-light prometheus wrk docker-compose chromium)
 
 missing=()
 for p in "${packages[@]}"; do

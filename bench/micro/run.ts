@@ -1,13 +1,15 @@
 /**
  * `make bench-micro`: the SigV4 micro-benchmarks (verification, key derivation, signing, aws-chunked
- * decoding, checksums) and the per-request bookkeeping (access log line, metrics). `--only verify,chunked,
- * bookkeeping` runs some of them. Prints a table and writes `bench/results/micro-<date>-<commit>.json` with the
- * machine, Node version and commit, so figures are never copied by hand.
+ * decoding, checksums), the per-request bookkeeping (access log line, metrics) and the CORS step. `--only
+ * verify,chunked,bookkeeping,cors` runs some of them. Prints a table and writes
+ * `bench/results/micro-<date>-<commit>.json` with the machine, Node version and commit, so figures are never
+ * copied by hand.
  */
 import { join } from "node:path";
 import { gitCommit, machineLine, today, writeResultsFile } from "../common/run-info.js";
 import { benchBookkeeping } from "./access-log.js";
 import { benchChunked } from "./chunked.js";
+import { benchCors } from "./cors.js";
 import { benchVerify } from "./verify.js";
 
 interface Row {
@@ -23,6 +25,7 @@ const suites: Array<[string, () => Promise<Row[]>]> = [
   ["verify", benchVerify],
   ["chunked", benchChunked],
   ["bookkeeping", benchBookkeeping],
+  ["cors", benchCors],
 ];
 const rows: Row[] = [];
 for (const [name, run] of suites) if (only === null || only.has(name)) rows.push(...(await run()));

@@ -46,6 +46,8 @@ export async function startStack(
     credentials?: ReadonlyArray<{ accessKeyId: string; secretAccessKey: string; principal: string }>;
     /** When given, osp reaches the upstream through a recording proxy that appends every request here. */
     recordUpstream?: Recorded[];
+    /** Keys added to the `data` bucket's flow mapping (e.g. `, cors: [{ … }]`). */
+    dataBucketYaml?: string;
   } = {},
 ): Promise<Stack> {
   const buckets = ["data", "mapped-upstream", "forbidden"];
@@ -73,7 +75,7 @@ endpoints:
     auth: { type: hmac, accessKeyId: ${options.upstreamAccessKeyId ?? upstream.accessKeyId}, secretAccessKey: ${upstream.secretAccessKey} }
     keys: ${options.keys ?? "safe"}
 buckets:
-  data: { endpoint: local }
+  data: { endpoint: local${options.dataBucketYaml ?? ""} }
   mapped: { endpoint: local, upstreamBucket: mapped-upstream }
   forbidden: { endpoint: local }
 credentials:

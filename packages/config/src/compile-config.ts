@@ -85,6 +85,15 @@ function crossCheck(config: RawConfig): ConfigProblem[] {
     }
   }
   problems.push(...checkBucketKeys(config));
+  for (const [name, bucket] of Object.entries(config.buckets)) {
+    // CORS is looked up by the exact name before authentication (packages/gateway/src/cors.ts).
+    if (bucket.cors !== undefined && /[*?]/.test(name)) {
+      problems.push({
+        path: `buckets.${name}.cors`,
+        message: "is supported on exact bucket names only, not globs",
+      });
+    }
+  }
   for (const [name, endpoint] of Object.entries(config.endpoints)) {
     const problem = endpoint.caFile === undefined ? null : checkCaFile(endpoint.caFile);
     if (problem !== null) problems.push({ path: `endpoints.${name}.caFile`, message: problem });
@@ -103,9 +112,29 @@ function crossCheck(config: RawConfig): ConfigProblem[] {
         message: 'names no principal, principals or groups (use principal: "*" for everyone)',
       });
     }
+    // Unsigned requests may only read and list (README "Public reads"): a typo must not open a bucket to writes.
+    const anonymous = r.principal === ANONYMOUS || (r.principals ?? []).includes(ANONYMOUS);
+    const granted = r.actions.filter((a) => a !== "read" && a !== "list");
+    if (anonymous && r.effect === "allow" && granted.length > 0) {
+      problems.push({
+        path: `authorization.rules[${i}].actions`,
+        message: `grants ${granted.join(", ")} to anonymous; unsigned requests may only be granted read and list`,
+      });
+    }
+  });
+  config.credentials.forEach((c, i) => {
+    if (c.principal === ANONYMOUS) {
+      problems.push({
+        path: `credentials[${i}].principal`,
+        message: '"anonymous" is reserved for unsigned requests',
+      });
+    }
   });
   return problems;
 }
+
+/** The principal of unsigned requests, granted only by rules that name it. */
+const ANONYMOUS = "anonymous";
 
 function describeIssue(issue: z.core.$ZodIssue, data: unknown): ConfigProblem[] {
   const path = formatPath(issue.path);

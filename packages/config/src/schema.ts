@@ -85,6 +85,25 @@ const endpoint = z.strictObject({
     .prefault({}),
 });
 
+/** A CORS origin or header pattern: S3 allows at most one `*` wildcard in each. */
+const corsPattern = z
+  .string()
+  .regex(/^[^\s,*]*\*?[^\s,*]*$/, "must be one value with at most one * wildcard, no spaces or commas")
+  .min(1, "must not be empty");
+/** One rule of a bucket's `cors` list, in S3's CORSRule shape (PutBucketCors). */
+const corsRule = z.strictObject({
+  allowedOrigins: z.array(corsPattern).min(1),
+  allowedMethods: z.array(z.enum(["GET", "PUT", "POST", "DELETE", "HEAD"])).min(1),
+  /** Headers a preflight may ask for (`Access-Control-Request-Headers`), case-insensitive. */
+  allowedHeaders: z.array(corsPattern).default([]),
+  /** Response headers scripts may read (`Access-Control-Expose-Headers`), e.g. ETag, x-amz-request-id. */
+  exposeHeaders: z
+    .array(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a header name"))
+    .default([]),
+  /** How long a browser may cache a preflight's answer (`Access-Control-Max-Age`). */
+  maxAgeSeconds: z.number().int().min(0).optional(),
+});
+
 const bucket = z.strictObject({
   endpoint: nonEmpty,
   /**
@@ -94,6 +113,8 @@ const bucket = z.strictObject({
   upstreamBucket: z.string().optional(),
   /** IBM COS service instance id, sent as ibm-service-instance-id on CreateBucket and ListBuckets. */
   instance: z.string().optional(),
+  /** CORS rules osp answers browsers with for this bucket (S3's CORSRule shape); absent = no CORS. */
+  cors: z.array(corsRule).min(1).optional(),
 });
 
 const credential = z.strictObject({

@@ -9,6 +9,12 @@
 
 export const S3_ERRORS = {
   AccessDenied: { status: 403, message: "Access Denied" },
+  /** A CORS preflight no rule of the bucket allows (S3's wording, typo included). */
+  AccessForbidden: {
+    status: 403,
+    message:
+      "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
+  },
   AuthorizationHeaderMalformed: { status: 400, message: "The authorization header is malformed." },
   AuthorizationQueryParametersError: {
     status: 400,

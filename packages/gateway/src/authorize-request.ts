@@ -28,7 +28,7 @@ export function requestFacts(
   req: IncomingRequest,
   operation: string,
   credential: ClientCredential,
-  auth: AuthenticatedRequest,
+  auth: AuthenticatedRequest | null,
 ): AuthzFacts {
   return {
     principal: credential.principal,
@@ -40,7 +40,7 @@ export function requestFacts(
     listPrefix: null,
     method: req.method,
     sourceIp: core.sourceIp(req.remoteAddress, req.headers),
-    presigned: auth.mechanism === "presigned",
+    presigned: auth !== null && auth.mechanism === "presigned",
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import type { Config } from "@osp/config";
 import type { S3Action } from "@osp/s3";
+import { ANONYMOUS, ANONYMOUS_NAME } from "./anonymous.js";
 import type { Principal } from "./identity.js";
 
 export interface AuthzFacts {
@@ -31,20 +32,32 @@ export type RuleAuthorizer = (facts: AuthzFacts) => boolean;
 
 interface CompiledRule {
   readonly deny: boolean;
-  readonly principals: ReadonlySet<string> | null; // null = any
+  readonly principals: ReadonlySet<string> | null; // null = any signed principal
+  /** Names `anonymous`: matches unsigned requests (`principal: "*"` does only in a deny). */
+  readonly anonymous: boolean;
   readonly groups: ReadonlySet<string> | null;
   readonly buckets: readonly RegExp[];
   readonly prefixes: readonly string[] | null;
   readonly actions: ReadonlySet<string>;
 }
 
-/** Compiles `authorization.rules`. */
+/**
+ * Compiles `authorization.rules`. Throws when an allow rule grants `anonymous` more than read and list (the
+ * config check refuses such a rule first, with its key path).
+ */
 export function compileRules(config: Config): RuleAuthorizer {
-  const rules: CompiledRule[] = config.authorization.rules.map((r) => {
-    const names = [...(r.principal === undefined ? [] : [r.principal]), ...(r.principals ?? [])];
+  const rules: CompiledRule[] = config.authorization.rules.map((r, i) => {
+    const named = [...(r.principal === undefined ? [] : [r.principal]), ...(r.principals ?? [])];
+    const anonymous = named.includes(ANONYMOUS_NAME);
+    if (anonymous && r.effect !== "deny" && r.actions.some((a) => a !== "read" && a !== "list")) {
+      throw new Error(`authorization.rules[${i}] grants anonymous more than read and list`);
+    }
+    // `anonymous` is not a name a signed principal can match (a credential called so matches nothing).
+    const names = named.filter((n) => n !== ANONYMOUS_NAME);
     return {
       deny: r.effect === "deny",
-      principals: names.includes("*") ? null : names.length > 0 ? new Set(names) : null,
+      anonymous,
+      principals: names.includes("*") ? null : names.length > 0 || anonymous ? new Set(names) : null,
       groups: r.groups === undefined ? null : new Set(r.groups),
       buckets: r.buckets.map(compileGlob),
       prefixes: r.prefixes === undefined ? null : [...r.prefixes],
@@ -54,10 +67,15 @@ export function compileRules(config: Config): RuleAuthorizer {
   const onlyGroups = (r: CompiledRule) => r.principals === null && r.groups !== null;
   const matches = (r: CompiledRule, f: AuthzFacts): boolean => {
     if (!r.actions.has("*") && !r.actions.has(f.action)) return false;
-    // A rule naming principals and groups matches either; one naming only groups needs a group.
-    const byName = r.principals === null ? !onlyGroups(r) : r.principals.has(f.principal.name);
-    const byGroup = r.groups !== null && f.principal.groups.some((g) => r.groups!.has(g));
-    if (!byName && !byGroup) return false;
+    if (f.principal === ANONYMOUS) {
+      // Only a rule naming anonymous grants an unsigned request; a deny for everyone refuses it too.
+      if (!r.anonymous && !(r.deny && r.principals === null && !onlyGroups(r))) return false;
+    } else {
+      // A rule naming principals and groups matches either; one naming only groups needs a group.
+      const byName = r.principals === null ? !onlyGroups(r) : r.principals.has(f.principal.name);
+      const byGroup = r.groups !== null && f.principal.groups.some((g) => r.groups!.has(g));
+      if (!byName && !byGroup) return false;
+    }
     if (f.bucket === null) return r.buckets.some((re) => re.source === "^.*$");
     if (!r.buckets.some((re) => re.test(f.bucket!))) return false;
     if (r.prefixes !== null) {

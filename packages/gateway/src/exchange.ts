@@ -24,6 +24,7 @@ import {
 } from "@osp/s3";
 import { type AuthenticatedRequest, authenticateRequest } from "@osp/sigv4";
 import { createUpstreamBody, sendUpstream, type UpstreamBody, type UpstreamCall } from "@osp/upstream";
+import { ANONYMOUS_BODY_PLAN, ANONYMOUS_CREDENTIAL, checkAnonymousRequest } from "./anonymous.js";
 import type { AuthzFacts } from "./authorize.js";
 import {
   authorizeCopySource,
@@ -35,6 +36,7 @@ import {
 import type { BodyPlan, PooledBodyVerifier } from "./body-plan.js";
 import { planBody } from "./body-plan.js";
 import { resolveRoute } from "./bucket-patterns.js";
+import { answerPreflight, corsResponseHeaders, withoutCorsHeaders } from "./cors.js";
 import { forwardRequestHeaders, forwardResponseHeaders, headerValue } from "./forward-headers.js";
 import type { GatewayCore } from "./gateway-core.js";
 import { BODILESS, headerPolicy, isPrivilegedHeader } from "./header-policy.js";
@@ -81,6 +83,10 @@ export class Exchange {
   private spoolSent: boolean;
   /** The upstream answered in full with a success: the store read every byte of the request body. */
   private upstreamSucceeded: boolean;
+  /** The bucket has `cors` rules: osp answers its CORS (cors.ts), and the store's CORS headers are dropped. */
+  private answersCors: boolean;
+  /** CORS headers for this response: the request's Origin matched a rule of the bucket (cors.ts). */
+  private corsHeaders: Array<[string, string]> | null;
 
   constructor(core: GatewayCore, req: IncomingRequest, body: RequestBody, res: ResponseWriter) {
     this.id = core.nextRequestId();
@@ -112,6 +118,8 @@ export class Exchange {
     this.spoolBuffer = null;
     this.spoolSent = false;
     this.upstreamSucceeded = false;
+    this.answersCors = false;
+    this.corsHeaders = null;
     res.onAborted(() => this.onClientAbort());
     if (body.hasBody) {
       body.onData((chunk, last) => this.onClientData(chunk, last));
@@ -136,6 +144,7 @@ export class Exchange {
       );
       if (target instanceof S3Error) throw target;
       this.bucket = target.bucket;
+      if (this.core.cors !== null && this.corsPreflight(target)) return;
       const query = parseQuery(this.req.rawQuery);
       if (query instanceof S3Error) throw query;
       const { operation, action } = classifyOperation(this.req.method, target, query, this.req.headers);
@@ -143,7 +152,7 @@ export class Exchange {
 
       // Phase 2: authenticate.
       this.phase = "authenticate";
-      const { auth, credential, signingKey } = await this.authenticate();
+      const { auth, credential, signingKey } = await this.authenticate(operation);
       this.principal = credential.principal.name;
 
       // Phase 3: authorize (the copy source is a read of another object, so it is authorized too).
@@ -199,12 +208,10 @@ export class Exchange {
       }
 
       // Phase 5: forward, with the endpoint's credentials or those the upstream-credentials hook gives.
-      const plan = planBody(
-        auth,
-        signingKey,
-        { minChunkBytes: this.core.minChunkBytes },
-        this.core.verifyPool,
-      );
+      const plan =
+        auth === null
+          ? ANONYMOUS_BODY_PLAN
+          : planBody(auth, signingKey, { minChunkBytes: this.core.minChunkBytes }, this.core.verifyPool);
       this.pooledVerifier = plan.pooledVerifier;
       if (plan.upstreamLength > 0 && BODILESS.has(operation)) {
         throw new S3Error("InvalidRequest", `${operation} takes no request body.`);
@@ -238,6 +245,26 @@ export class Exchange {
   }
 
   /**
+   * CORS of a bucket with `cors` rules (cors.ts), before authentication: answers an OPTIONS request itself
+   * (true: the exchange is answered; a preflight carries no credentials, and none of it reaches the store),
+   * else notes the CORS headers the response and any error get when the Origin matches a rule.
+   */
+  private corsPreflight(target: S3Target): boolean {
+    const cors = target.bucket === null ? undefined : this.core.cors?.get(target.bucket);
+    if (cors === undefined) return false;
+    this.answersCors = true;
+    if (this.req.method !== "OPTIONS") {
+      this.corsHeaders = corsResponseHeaders(cors, this.req.method, this.req.headers);
+      return false;
+    }
+    this.operation = "Options";
+    const answer = answerPreflight(cors, this.req.headers, target.key !== null);
+    if (answer instanceof S3Error) throw answer;
+    this.respond(200, answer, "");
+    return true;
+  }
+
+  /**
    * The copy source of a CopyObject or UploadPartCopy: the `x-amz-copy-source` header, or the parameter a
    * presigner hoisted into the query, which counts only when signed, that is in a presigned URL (SigV4 signs
    * every parameter but the signature, SigV2 every `x-amz-*` one). Elsewhere a copy source in the query is refused: a store that
@@ -247,14 +274,14 @@ export class Exchange {
   private copySource(
     operation: string,
     query: ReadonlyArray<readonly [string, string | null]>,
-    auth: AuthenticatedRequest,
+    auth: AuthenticatedRequest | null,
   ): string | null {
     let hoisted: string | null | undefined;
     for (const [name, value] of query) {
       if (name.length === 17 && name.toLowerCase() === "x-amz-copy-source") hoisted = value;
     }
     if (hoisted === undefined) return headerValue(this.req.headers, "x-amz-copy-source");
-    if (auth.mechanism !== "presigned" || (operation !== "CopyObject" && operation !== "UploadPartCopy")) {
+    if (auth?.mechanism !== "presigned" || (operation !== "CopyObject" && operation !== "UploadPartCopy")) {
       throw new S3Error(
         "InvalidRequest",
         "A copy source in the query string is accepted only in a presigned CopyObject or UploadPartCopy URL.",
@@ -263,13 +290,20 @@ export class Exchange {
     return hoisted ?? "";
   }
 
-  private async authenticate(): Promise<{
-    auth: AuthenticatedRequest;
+  /** `auth` is `null` for an unsigned request, allowed only when a rule names `anonymous` (anonymous.ts). */
+  private async authenticate(operation: string): Promise<{
+    auth: AuthenticatedRequest | null;
     credential: ClientCredential;
     signingKey: Buffer;
   }> {
     const auth = authenticateRequest(this.req, this.core.authOptions);
-    if (auth === null) throw new S3Error("AccessDenied", "Anonymous access is not allowed.");
+    if (auth === null) {
+      if (!this.core.anonymous) throw new S3Error("AccessDenied", "Anonymous access is not allowed.");
+      checkAnonymousRequest(operation, this.body.hasBody);
+      const limiter = this.core.anonymousLimiter;
+      if (limiter !== null) await limiter(this.core.sourceIp(this.req.remoteAddress, this.req.headers));
+      return { auth: null, credential: ANONYMOUS_CREDENTIAL, signingKey: EMPTY };
+    }
     if (auth instanceof S3Error) throw auth;
     const credential = await this.core.credentials.lookup(auth.accessKeyId);
     if (credential === null) {
@@ -541,9 +575,8 @@ export class Exchange {
   private startResponse(status: number, upstreamHeaders: ReadonlyArray<readonly [string, string]>): void {
     if (this.finished || this.res.aborted) return;
     this.status = status;
-    const headers = forwardResponseHeaders(
-      this.filterProbe ? probeHeaders(upstreamHeaders) : upstreamHeaders,
-    );
+    const passed = this.filterProbe ? probeHeaders(upstreamHeaders) : upstreamHeaders;
+    const headers = forwardResponseHeaders(this.answersCors ? withoutCorsHeaders(passed) : passed);
     if (headerValue(upstreamHeaders, "x-amz-request-id") === null)
       headers.push(["x-amz-request-id", this.id]);
     const lengthText = headerValue(upstreamHeaders, "content-length");
@@ -556,6 +589,7 @@ export class Exchange {
       return;
     }
     this.responseStarted = true;
+    if (this.corsHeaders !== null) headers.push(...this.corsHeaders);
     this.res.writeHead(status, headers);
     if (this.req.method === "HEAD" || status === 204 || status === 304) {
       this.res.endWithoutBody(length ?? undefined);
@@ -656,6 +690,7 @@ export class Exchange {
     this.status = status;
     if (!this.res.aborted) {
       if (headerValue(headers, "x-amz-request-id") === null) headers.push(["x-amz-request-id", this.id]);
+      if (this.corsHeaders !== null) headers.push(...this.corsHeaders);
       this.res.writeHead(status, headers);
       if (body === null) this.res.endWithoutBody();
       else {

@@ -21,13 +21,20 @@ import {
 import { type AuthOptions, SigningKeyCache } from "@osp/sigv4";
 import { UpstreamPools } from "@osp/upstream";
 import { createVerifyPool, type VerifyPool } from "@osp/verify";
+import { anonymousAllowed } from "./anonymous.js";
 import type { Authorizer } from "./authorize.js";
+import { type CorsPolicies, compileCors } from "./cors.js";
 import { createAuthorizer } from "./create-authorizer.js";
 import type { Exchange } from "./exchange.js";
 import { type GatewayRequestEvent, gatewayRequestChannel } from "./gateway-channels.js";
 import { type CredentialSource, createConfigCredentials, createCredentialSource } from "./identity.js";
 import { BucketListings } from "./list-buckets.js";
-import { createRequestLimiter, type RequestLimiter } from "./request-limits.js";
+import {
+  type AnonymousLimiter,
+  createAnonymousLimiter,
+  createRequestLimiter,
+  type RequestLimiter,
+} from "./request-limits.js";
 import { compileRoutes, type Endpoint, type Routes } from "./routes.js";
 import { createSourceIpResolver, type SourceIpResolver } from "./source-ip.js";
 import { SpoolArena } from "./spool.js";
@@ -61,6 +68,12 @@ export class GatewayCore {
   readonly cache: Cache;
   readonly ownsCache: boolean;
   readonly limiter: RequestLimiter;
+  /** Whether an allow rule names `anonymous` (anonymous.ts); unsigned requests are refused outright if not. */
+  readonly anonymous: boolean;
+  /** `rateLimit` for unsigned requests, per source IP. */
+  readonly anonymousLimiter: AnonymousLimiter;
+  /** The buckets whose CORS osp answers (cors.ts); `null` when none has `cors` rules. */
+  readonly cors: CorsPolicies;
   readonly sourceIp: SourceIpResolver;
   /** Settles when hook modules are loaded; `null` once they are (the hot path checks only that). */
   pending: Promise<void> | null;
@@ -108,6 +121,9 @@ export class GatewayCore {
     const iamTokensFor = createIamTokenRegistry(this.cache, config, this.pools);
     this.routes = compileRoutes(config, iamTokensFor);
     this.limiter = createRequestLimiter(config, this.cache);
+    this.anonymous = anonymousAllowed(config);
+    this.anonymousLimiter = this.anonymous ? createAnonymousLimiter(config, this.cache) : null;
+    this.cors = compileCors(config);
     this.sourceIp = createSourceIpResolver(config.trustedProxies);
     // Until the hooks load, requests wait on `pending`; these placeholders are never called before that.
     this.credentials = deps.credentials ?? createConfigCredentials(config);

@@ -1,4 +1,12 @@
 export { type Authorizer, type AuthzFacts, compileRules, type RuleAuthorizer } from "./authorize.js";
+export {
+  answerPreflight,
+  type BucketCors,
+  type CorsPolicies,
+  compileCors,
+  corsResponseHeaders,
+  withoutCorsHeaders,
+} from "./cors.js";
 export { type AuthzFactsJson, createAuthorizer, decisionKey } from "./create-authorizer.js";
 export { CredentialStore, parseSecretsKey, type StoredCredential } from "./credential-store.js";
 export {

@@ -2,7 +2,8 @@
  * Per-request quotas shared by the cluster through the cache (#4), both off by default:
  * - `presign.maxUses`: how many times one presigned URL may be used. Counted in Redis under a hash of its
  *   signature (unique per URL), the counter expiring with the URL.
- * - `rateLimit`: a token bucket per access key (Redis Lua, atomic), 503 SlowDown when empty.
+ * - `rateLimit`: a token bucket per access key (Redis Lua, atomic), 503 SlowDown when empty; for unsigned
+ *   (anonymous) requests, per source IP.
  * With Redis down both count per process (documented degradation: the limit is then per worker).
  */
 import { createHash } from "node:crypto";
@@ -32,6 +33,20 @@ export function createRequestLimiter(config: Config, cache: Cache): RequestLimit
       if ((await cache.incrementWithExpiry(key, ttlMs)) > maxUses) {
         throw new S3Error("AccessDenied", "This presigned URL has been used the maximum number of times.");
       }
+    }
+  };
+}
+
+/** `rateLimit` for unsigned requests, which have no access key: `null` when off. */
+export type AnonymousLimiter = ((sourceIp: string) => Promise<void>) | null;
+
+/** A token bucket per source IP (`rate:@<ip>`: `@` is in no access key), with the access keys' rate. */
+export function createAnonymousLimiter(config: Config, cache: Cache): AnonymousLimiter {
+  const rate = config.rateLimit;
+  if (!rate.enabled) return null;
+  return async (sourceIp) => {
+    if (!(await cache.takeToken(`rate:@${sourceIp}`, rate.requestsPerSecond, rate.burst))) {
+      throw new S3Error("SlowDown", "Please reduce your request rate.");
     }
   };
 }
