@@ -206,6 +206,23 @@ const class1: AttackCase[] = [
     { status: "any" },
     { note: "empty segment" },
   ),
+  // A file store joins empty segments away: "/secret/s.txt" is its "secret/s.txt" (found by review).
+  row(
+    1,
+    "dave",
+    {
+      method: "PUT",
+      path: "/data/public/copy-target",
+      headers: [["x-amz-copy-source", "data//secret/s.txt"]],
+    },
+    REFUSED,
+    { note: "empty segment in the copy source" },
+  ),
+  row(1, "dave", deleteObjects("/secret/s.txt"), REFUSED, { note: "leading empty segment" }),
+  row(1, "dave", deleteObjects("public//../secret/s.txt"), REFUSED),
+  // s3rver's XML parser trims raw text before decoding it: osp writes blanks as references.
+  row(1, "dave", deleteObjects(" secret/s.txt"), { status: "any" }, { note: "leading blank" }),
+  row(1, "dave", deleteObjects("\tsecret/s.txt\n"), { status: "any" }, { note: "blanks around the key" }),
 ];
 
 // ---------------------------------------------------------------------------------------------------------

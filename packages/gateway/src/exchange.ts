@@ -12,6 +12,7 @@ import type { IncomingRequest, RequestBody, ResponseWriter } from "@osp/http";
 import {
   checkKeySegments,
   classifyOperation,
+  isValidId,
   type KeyMode,
   parseDeleteObjects,
   parseQuery,
@@ -83,6 +84,8 @@ export class Exchange {
   private spoolSent: boolean;
   /** The upstream answered in full with a success: the store read every byte of the request body. */
   private upstreamSucceeded: boolean;
+  /** A refused first call (IAM retry) was given the spool buffer too: a socket may still read it. */
+  private spoolShared = false;
   /** The bucket has `cors` rules: osp answers its CORS (cors.ts), and the store's CORS headers are dropped. */
   private answersCors: boolean;
   /** CORS headers for this response: the request's Origin matched a rule of the bucket (cors.ts). */
@@ -204,6 +207,11 @@ export class Exchange {
         }
         const refused = checkKeySegments(copy.key, keys, "x-amz-copy-source");
         if (refused !== null) throw refused;
+        if (copy.versionId !== null && !isValidId(copy.versionId, keys)) {
+          throw new S3Error("InvalidArgument", "Invalid version id specified", {
+            fields: [["ArgumentName", "x-amz-copy-source"]],
+          });
+        }
         copyHeader = this.core.formatCopySource(copy.route.upstreamBucket, copy.key, copy.versionId);
       }
 
@@ -280,7 +288,14 @@ export class Exchange {
     for (const [name, value] of query) {
       if (name.length === 17 && name.toLowerCase() === "x-amz-copy-source") hoisted = value;
     }
-    if (hoisted === undefined) return headerValue(this.req.headers, "x-amz-copy-source");
+    if (hoisted === undefined) {
+      const header = headerValue(this.req.headers, "x-amz-copy-source");
+      // Only a copy takes a source; on anything else the header would be a second request nobody made.
+      if (header !== null && operation !== "CopyObject" && operation !== "UploadPartCopy") {
+        throw new S3Error("InvalidRequest", `${operation} takes no x-amz-copy-source.`);
+      }
+      return header;
+    }
     if (auth?.mechanism !== "presigned" || (operation !== "CopyObject" && operation !== "UploadPartCopy")) {
       throw new S3Error(
         "InvalidRequest",
@@ -381,8 +396,14 @@ export class Exchange {
           if (bearer !== null && (status === 401 || status === 403) && auth.type === "iam") {
             const dropped = auth.tokens.invalidate(bearer);
             if (dropped && !isRetry && (length === 0 || spooled !== null)) {
-              // The refusal's small body is read off so the connection goes back to the pool.
-              this.upstreamCall?.discard();
+              // Without a request body the refusal's small body is read off and the connection goes back to
+              // the pool; with one, the connection may still be sending it: it is closed, and the spool
+              // buffer it may still hold is never lent again (`done`).
+              if (length === 0) this.upstreamCall?.discard();
+              else {
+                this.upstreamCall?.abort();
+                this.spoolShared = true;
+              }
               this.upstreamCall = null;
               this.upstreamBody = null;
               this.forward(route, auth, target, query, plan, copySource, spooled, true).catch((err) =>
@@ -466,6 +487,16 @@ export class Exchange {
       if (refused !== null) throw refused;
       if (Buffer.byteLength(object.key) > this.core.addressing.maxKeyBytes)
         throw new S3Error("KeyTooLongError");
+      if (object.versionId !== null && !isValidId(object.versionId, keys)) {
+        throw new S3Error("InvalidArgument", "Invalid version id specified", {
+          fields: [["ArgumentName", "VersionId"]],
+        });
+      }
+      for (const [name, value] of object.conditions) {
+        if (value.length > 256) {
+          throw new S3Error("InvalidArgument", `Invalid ${name}.`, { fields: [["ArgumentName", name]] });
+        }
+      }
     }
     this.phase = "authorize";
     await authorizeDeletedKeys(
@@ -732,7 +763,10 @@ export class Exchange {
     this.pooledVerifier?.destroy();
     if (this.spoolBuffer !== null) {
       // Reused only when no socket can still be writing from it.
-      this.core.spool.release(this.spoolBuffer, !this.spoolSent || this.upstreamSucceeded);
+      this.core.spool.release(
+        this.spoolBuffer,
+        !this.spoolSent || (this.upstreamSucceeded && !this.spoolShared),
+      );
       this.spoolBuffer = null;
     }
     this.clearIdleTimer();

@@ -88,6 +88,10 @@ export function renderDeleteObjects(request: DeleteObjectsRequest): string {
   return `${out}</Delete>`;
 }
 
+/**
+ * Text content as XML, every blank included written as a character reference: some stores' parsers trim
+ * raw text before decoding it (s3rver's would read the key ` secret/s` as `secret/s`), none trims a reference.
+ */
 function escapeXml(text: string): string {
   let out = "";
   for (let i = 0; i < text.length; i++) {
@@ -97,7 +101,7 @@ function escapeXml(text: string): string {
     else if (c === 0x3e) out += "&gt;";
     else if (c === 0x22) out += "&quot;";
     else if (c === 0x27) out += "&apos;";
-    else if (c < 0x20) out += `&#${c};`;
+    else if (c <= 0x20) out += `&#${c};`;
     else out += text[i];
   }
   return out;

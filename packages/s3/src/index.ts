@@ -36,5 +36,5 @@ export {
   type S3Target,
   splitRequestTarget,
 } from "./resolve-target.js";
-export { type UpstreamQuery, upstreamQueryFor } from "./upstream-query.js";
+export { isValidId, type UpstreamQuery, upstreamQueryFor } from "./upstream-query.js";
 export { encodeKeyPath, uriEncode } from "./uri-encode.js";

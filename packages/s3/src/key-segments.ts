@@ -1,9 +1,10 @@
 /**
- * Dot segments in object keys. S3 keeps `a/../b` as a key of its own, but stores that map keys to file
- * paths (s3rver, some gateways and NAS front ends) resolve it to `b`, and a gateway that authorized `a/…`
- * would then have let the store act on `b`. Unless an endpoint declares that it keeps keys literally, keys
- * holding a `.` or `..` segment are refused. Separators are `/` and, for stores on Windows file systems, `\`.
- * See docs/security.md ("Keys").
+ * Dot and empty segments in object keys. S3 keeps `a/../b` and `/b` as keys of their own, but stores that
+ * map keys to file paths (s3rver, some gateways and NAS front ends) resolve `a/../b` to `b` and join `/b` or
+ * `a//b` as `b` and `a/b`; a gateway that authorized `a/…` (or anything but `b`) would then have let the
+ * store act on `b`. Unless an endpoint declares that it keeps keys literally, keys holding a `.` or `..`
+ * segment, or an empty one other than the last (`folder/` stays a key), are refused. Separators are `/`
+ * and, for stores on Windows file systems, `\`. See docs/security.md ("Keys").
  */
 import { S3Error } from "@osp/errors";
 
@@ -11,8 +12,9 @@ import { S3Error } from "@osp/errors";
 export type KeyMode = "safe" | "literal";
 
 /**
- * True when `key` has a segment that is exactly `.` or `..`. With `trailingDot: false` a last segment of
- * `.` is accepted (a listing prefix `.` names keys that start with a dot, and resolves to nothing).
+ * True when `key` has a segment that is exactly `.` or `..`, or an empty segment before its last one (a
+ * leading separator, or two in a row). With `trailingDot: false` a last segment of `.` is accepted (a
+ * listing prefix `.` names keys that start with a dot, and resolves to nothing).
  * A loop over the characters: linear, no allocation.
  */
 export function hasDotSegment(key: string, trailingDot = true): boolean {
@@ -22,6 +24,7 @@ export function hasDotSegment(key: string, trailingDot = true): boolean {
     const c = i === n ? 0x2f : key.charCodeAt(i);
     if (c !== 0x2f /* / */ && c !== 0x5c /* \ */) continue;
     const len = i - start;
+    if (len === 0 && i < n) return true; // "/a", "a//b": joined away by a file store
     if (len === 2 && key.charCodeAt(start) === 0x2e && key.charCodeAt(start + 1) === 0x2e) return true;
     if (len === 1 && key.charCodeAt(start) === 0x2e && (trailingDot || i < n)) return true;
     start = i + 1;
@@ -38,7 +41,7 @@ export function checkKeySegments(key: string, mode: KeyMode, argument = "key"): 
 export function dotSegmentError(argument: string): S3Error {
   return new S3Error(
     "InvalidArgument",
-    "Object keys with '.' or '..' path segments are not accepted by this gateway.",
+    "Object keys with '.', '..' or empty path segments are not accepted by this gateway.",
     { fields: [["ArgumentName", argument]] },
   );
 }

@@ -230,7 +230,10 @@ export function upstreamQueryFor(
       const lower = name.toLowerCase();
       if (AUTH_PARAMS.has(lower)) continue;
       if (lower.startsWith("x-amz-")) {
-        if (value === null || !controlFree(value) || value.length > MAX_OPAQUE_CHARS) return invalid(name);
+        // It becomes a header: its name must be one (RFC 9110 token), its value a header value.
+        if (!isToken(lower) || value === null || !controlFree(value) || value.length > MAX_OPAQUE_CHARS) {
+          return invalid(name);
+        }
         hoisted.push([lower, value]);
         continue;
       }
@@ -271,6 +274,25 @@ export function upstreamQueryFor(
     params.push([name, value]);
   }
   return { params, hoisted };
+}
+
+/**
+ * Whether `value` is an upload or version id osp forwards: 1–1024 characters without control characters,
+ * and unless the endpoint keeps keys literally, without `/`, `\` or `..` (a file store may use it as a path).
+ */
+export function isValidId(value: string, keys: KeyMode): boolean {
+  return id(value, keys);
+}
+
+/** RFC 9110 token characters only (a header name). */
+function isToken(name: string): boolean {
+  if (name.length === 0 || name.length > 128) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const alnum = (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a);
+    if (!alnum && "!#$%&'*+-.^_`|~".indexOf(name[i]!) < 0) return false;
+  }
+  return true;
 }
 
 function invalid(name: string): S3Error {
