@@ -13,10 +13,20 @@ function fingerprint(salt: string, secret: string): string {
     .digest("binary");
 }
 
+/** How many secrets the memo of recent lookups holds before it starts over. */
+const RECENT_MAX = 64;
+
+interface Recent {
+  readonly date: string;
+  readonly region: string;
+  readonly service: string;
+  readonly key: Buffer;
+}
+
 /**
  * A bounded, approximately-LRU cache of derived signing keys (protocol.md §1.4). Entries are keyed by a
  * salted SHA-256 fingerprint of the secret plus date, region and service, and hold only the derived key: the
- * secret is never stored, and the per-cache random salt keeps the fingerprints useless outside this process.
+ * secret is never copied (the memo of recent lookups only refers to strings held elsewhere), and the per-cache random salt keeps the fingerprints useless outside this process.
  * Keying by the secret (not the access key id) means a rotated secret can never hit a stale key.
  *
  * Eviction is generational, to keep a hit at one Map lookup: new and recently used entries live in the
@@ -30,6 +40,13 @@ export class SigningKeyCache {
   #young = new Map<string, Buffer>();
   #old = new Map<string, Buffer>();
   readonly #salt = crypto.randomBytes(16).toString("base64");
+  /**
+   * The last key per secret of the most recent secrets (at most RECENT_MAX): the same few secrets (the
+   * config's clients, the upstreams') sign request after request, and a hit here skips the fingerprint
+   * (a SHA-256) and the id string, twice per proxied request (issue #16). It holds references to secret
+   * strings that the config or the credential cache hold anyway, never a copy.
+   */
+  #recent = new Map<string, Recent>();
   #hits = 0;
   #misses = 0;
 
@@ -44,11 +61,28 @@ export class SigningKeyCache {
 
   /**
    * The signing key of `secret` for `scope`: derived on a miss (four HMACs, 18–20 µs) and cached; a hit
-   * costs one SHA-256 of the secret and a Map lookup. The returned buffer is shared: do not modify it.
+   * on a recent secret costs one Map lookup, any other hit one SHA-256 of the secret and a Map lookup. The returned buffer is shared: do not modify it.
    */
   get(secret: string, scope: CredentialScope): Buffer {
-    // Length prefixes keep the id unambiguous whatever characters a region or service holds.
     const { date, region, service } = scope;
+    const recent = this.#recent.get(secret);
+    if (
+      recent !== undefined &&
+      recent.date === date &&
+      recent.region === region &&
+      recent.service === service
+    ) {
+      this.#hits++;
+      return recent.key;
+    }
+    const key = this.#lookup(secret, date, region, service);
+    if (this.#recent.size >= RECENT_MAX) this.#recent.clear();
+    this.#recent.set(secret, { date, region, service, key });
+    return key;
+  }
+
+  #lookup(secret: string, date: string, region: string, service: string): Buffer {
+    // Length prefixes keep the id unambiguous whatever characters a region or service holds.
     const id = `${fingerprint(this.#salt, secret)}${date.length}:${date}${region.length}:${region}${service}`;
     const young = this.#young.get(id);
     if (young !== undefined) {
@@ -63,7 +97,7 @@ export class SigningKeyCache {
       return old;
     }
     this.#misses++;
-    const key = deriveSigningKey(secret, scope.date, scope.region, scope.service);
+    const key = deriveSigningKey(secret, date, region, service);
     this.#insert(id, key);
     return key;
   }
