@@ -6,6 +6,7 @@
  * see other keys. The reader is strict: anything beyond that shape is MalformedXML.
  */
 import { S3Error } from "@osp/errors";
+import { decodeXmlReference } from "./xml-text.js";
 
 export interface DeleteObjectsEntry {
   readonly key: string;
@@ -111,8 +112,6 @@ function malformed(): S3Error {
   return new S3Error("MalformedXML");
 }
 
-const ENTITIES: Readonly<Record<string, string>> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
-
 /** A cursor over the body; every method advances only on success, and scans each character once. */
 class Reader {
   pos = 0;
@@ -191,13 +190,7 @@ class Reader {
       }
       const semi = xml.indexOf(";", p);
       if (semi < 0 || semi - p > 10) return null;
-      const ref = xml.slice(p + 1, semi);
-      let decoded: string | undefined;
-      if (ref.startsWith("#x"))
-        decoded = codePoint(/^[0-9a-fA-F]{1,6}$/.test(ref.slice(2)) ? parseInt(ref.slice(2), 16) : -1);
-      else if (ref.startsWith("#"))
-        decoded = codePoint(/^[0-9]{1,7}$/.test(ref.slice(1)) ? Number(ref.slice(1)) : -1);
-      else decoded = ENTITIES[ref];
+      const decoded = decodeXmlReference(xml.slice(p + 1, semi));
       if (decoded === undefined) return null;
       out += decoded;
       p = semi + 1;
@@ -205,16 +198,4 @@ class Reader {
     this.pos = p;
     return out;
   }
-}
-
-/** A character XML 1.0 allows (`Char`), or undefined. */
-function codePoint(n: number): string | undefined {
-  const ok =
-    n === 0x9 ||
-    n === 0xa ||
-    n === 0xd ||
-    (n >= 0x20 && n <= 0xd7ff) ||
-    (n >= 0xe000 && n <= 0xfffd) ||
-    (n >= 0x10000 && n <= 0x10ffff);
-  return ok ? String.fromCodePoint(n) : undefined;
 }

@@ -7,6 +7,7 @@
  * without a name or a valid date is refused whole.
  */
 import type { BucketOwner, ListedBucket } from "./render-list-buckets.js";
+import { decodeXmlReference } from "./xml-text.js";
 
 export interface ListBucketsResult {
   /** The store's account, when its answer names one. */
@@ -15,7 +16,6 @@ export interface ListBucketsResult {
 }
 
 const MAX_DEPTH = 16;
-const ENTITIES: Readonly<Record<string, string>> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
 
 /** Parses `xml`; null when it is not a ListAllMyBucketsResult this reader can vouch for. Never throws. */
 export function parseListBuckets(xml: string): ListBucketsResult | null {
@@ -154,34 +154,12 @@ function decodeText(xml: string, from: number, to: number): string | null {
     if (stop === to) break;
     const semi = xml.indexOf(";", stop);
     if (semi < 0 || semi >= to || semi - stop > 10) return null; // the first bad reference ends the parse
-    const ref = xml.slice(stop + 1, semi);
-    let decoded: string | undefined;
-    if (ref.startsWith("#x")) decoded = codePoint(parseInt(ref.slice(2), 16), ref.slice(2), 16);
-    else if (ref.startsWith("#")) decoded = codePoint(Number(ref.slice(1)), ref.slice(1), 10);
-    else decoded = ENTITIES[ref];
+    const decoded = decodeXmlReference(xml.slice(stop + 1, semi));
     if (decoded === undefined) return null;
     out += decoded;
     p = semi + 1;
   }
   return out;
-}
-
-/** A character reference's character when its digits are all digits and it is an XML `Char`. */
-function codePoint(n: number, digits: string, radix: 10 | 16): string | undefined {
-  if (digits === "" || !Number.isInteger(n)) return undefined;
-  for (let i = 0; i < digits.length; i++) {
-    const c = digits.charCodeAt(i) | 0x20;
-    const digit = (c >= 0x30 && c <= 0x39) || (radix === 16 && c >= 0x61 && c <= 0x66);
-    if (!digit) return undefined;
-  }
-  const ok =
-    n === 0x9 ||
-    n === 0xa ||
-    n === 0xd ||
-    (n >= 0x20 && n <= 0xd7ff) ||
-    (n >= 0xe000 && n <= 0xfffd) ||
-    (n >= 0x10000 && n <= 0x10ffff);
-  return ok ? String.fromCodePoint(n) : undefined;
 }
 
 /** An ISO 8601 date as stores write them (`2024-05-06T07:08:09.010Z`); null when it is not one. */

@@ -197,3 +197,28 @@ test("a hoisted parameter that cannot be a header name is refused, not a 500 lat
     hoisted: [["x-amz-meta-ok", "1"]],
   });
 });
+
+test("XML references: the five entities and Chars only; inherited object names are no entities", async () => {
+  const { decodeXmlReference } = await import("../src/xml-text.js");
+  assert.equal(decodeXmlReference("amp"), "&");
+  assert.equal(decodeXmlReference("#46"), ".");
+  assert.equal(decodeXmlReference("#x2E"), ".");
+  assert.equal(decodeXmlReference("#x1F600"), "\u{1F600}");
+  for (const ref of [
+    "constructor",
+    "__proto__",
+    "toString",
+    "#0",
+    "#x0",
+    "#xD800",
+    "#x",
+    "#",
+    "#1a",
+    "#x-1",
+    "nbsp",
+  ]) {
+    assert.equal(decodeXmlReference(ref), undefined, ref);
+  }
+  const got = parseDeleteObjects("<Delete><Object><Key>a&constructor;</Key></Object></Delete>");
+  assert.ok(got instanceof S3Error && got.code === "MalformedXML");
+});
