@@ -3,8 +3,10 @@
  * and the one error class that carries them. Every failure the gateway answers by itself (authentication,
  * validation, limits, upstream trouble) is an `S3Error`; it is rendered to S3's XML by `renderErrorXml`.
  *
- * Codes and statuses follow the S3 API reference error list; messages marked [reimpl.] in
- * `shared/reference/protocol.md` §1.8 come from S3 clones. Clients key on Code + status, never on text.
+ * Codes and statuses follow the S3 API reference error list
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html); where AWS documents no message, the
+ * text is what S3 was seen to send or what other implementations send (docs/protocol.md "Errors osp answers
+ * itself"). Clients key on Code + status, never on text.
  */
 
 export const S3_ERRORS = {
@@ -178,7 +180,7 @@ export function escapeXml(text: string): string {
 
 /**
  * Renders S3's error document: `<Error><Code/><Message/>…fields…<Resource/><RequestId/><HostId/></Error>`,
- * element order as S3 sends it (protocol.md §1.8).
+ * element order as S3 sends it (docs/protocol.md "Errors osp answers itself").
  */
 export function renderErrorXml(
   error: S3Error,

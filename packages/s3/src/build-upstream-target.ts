@@ -1,6 +1,7 @@
 /**
- * The `Host` header and request path of an upstream request (protocol.md §5.2). The path is built from the
- * decoded key with `encodeKeyPath`, never with `new URL()` (which would drop `.`/`..` segments and fold `//`).
+ * The `Host` header and request path of an upstream request (docs/protocol.md "Upstream addressing"). The
+ * path is built from the decoded key with `encodeKeyPath`, never with `new URL()` (which would drop `.`/`..`
+ * segments and fold `//`).
  */
 import { isVirtualHostableBucket } from "./is-valid-bucket-name.js";
 import { encodeKeyPath, uriEncode } from "./uri-encode.js";
@@ -35,8 +36,9 @@ const IP_HOST = /^(?:\[.*\]|[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+)(?::[0-9]+)?$/;
  *
  * Virtual-hosted addressing falls back to path-style, which every S3 store serves, when the bucket cannot be
  * a DNS label in front of the host: a dotted bucket over TLS (the endpoint's wildcard certificate does not
- * match `a.b.host`, [doc S-VHOST]; botocore does the same), a name that is not DNS-compatible (uppercase,
- * `_`, over 63 characters), or an endpoint given as an IP address. Pure; never throws.
+ * match `a.b.host`, S3 User Guide "Virtual hosting of buckets"; botocore does the same), a name that is not
+ * DNS-compatible (uppercase, `_`, over 63 characters), or an endpoint given as an IP address. Pure; never
+ * throws.
  */
 export function buildUpstreamTarget(
   endpoint: UpstreamEndpoint,

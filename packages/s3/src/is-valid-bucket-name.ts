@@ -3,7 +3,7 @@
  *
  * Source for every rule below, unless marked otherwise: AWS S3 User Guide, "General purpose bucket naming
  * rules", https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html (summarised in
- * shared/reference/protocol.md §5.2 [S-NAMING]).
+ * docs/protocol.md "Bucket names").
  */
 
 /** "Bucket names must be between 3 (min) and 63 (max) characters long." */
@@ -54,10 +54,11 @@ const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 
 /**
  * True when `name` can be put in front of an endpoint's host name (`name.s3.example`), i.e. virtual-hosted
- * addressing works for it. Same idea as the AWS SDKs' `isVirtualHostableS3Bucket` (protocol.md §5.2
- * [sdk S-VHB]): 3–63 characters of DNS labels, lowercase, not an IP address. Dots are accepted only when
- * `allowDots` is true: over TLS "the SSL wildcard certificate matches only buckets that do not contain
- * dots" [doc S-VHOST], so `a.b.s3.example` fails certificate validation. Pure; never throws.
+ * addressing works for it. Same idea as the AWS SDKs' `isVirtualHostableS3Bucket` (@aws-sdk/util-endpoints;
+ * docs/protocol.md "Upstream addressing"): 3–63 characters of DNS labels, lowercase, not an IP address. Dots
+ * are accepted only when `allowDots` is true: over TLS "the SSL wildcard certificate matches only buckets
+ * that do not contain dots" (S3 User Guide, "Virtual hosting of buckets"), so `a.b.s3.example` fails
+ * certificate validation. Pure; never throws.
  */
 export function isVirtualHostableBucket(name: string, allowDots: boolean): boolean {
   if (name.length < MIN_LENGTH || name.length > MAX_LENGTH) return false;

@@ -1,8 +1,8 @@
 /**
- * The S3 operations the gateway tells apart, and the authorization action each one needs (DESIGN.md,
- * config `authorization.rules[].actions`). This table is the one place that maps operations to actions;
- * `classifyOperation` only picks the operation. Operation names are the S3 API reference's, so they double
- * as a bounded metrics label.
+ * The S3 operations the gateway tells apart, and the authorization action each one needs (config
+ * `authorization.rules[].actions`; docs/architecture.md "Parse"). This table is the one place that maps
+ * operations to actions; `classifyOperation` only picks the operation. Operation names are the S3 API
+ * reference's, so they double as a bounded metrics label.
  */
 
 /** An authorization action: what a policy rule grants. */

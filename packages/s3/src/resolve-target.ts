@@ -1,8 +1,8 @@
 /**
- * Finding the bucket and key of a request (protocol.md §5.1): path-style `/bucket/key`, or virtual-hosted
- * `bucket.<domain>` + `/key`. The key is split on the first `/` after the bucket, by position, never by
- * searching for the key's text (the seed's `find(rest)` bug, seed-behaviour.md §1.2), and it is decoded
- * once, byte for byte: `//`, `.`, `..` are parts of keys, never normalised.
+ * Finding the bucket and key of a request (docs/protocol.md "Addressing"): path-style `/bucket/key`, or
+ * virtual-hosted `bucket.<domain>` + `/key`. The key is split on the first `/` after the bucket, by position,
+ * never by searching for the key's text (which finds the wrong place when the key repeats the bucket), and it
+ * is decoded once, byte for byte: `//`, `.`, `..` are parts of keys, never normalised.
  */
 import { S3Error } from "@osp/errors";
 import { decodePercent } from "./decode-percent.js";
@@ -23,7 +23,10 @@ export interface S3Target {
 export interface ResolveTargetOptions {
   /** The gateway's own host names (`s3.example.com`); `<bucket>.<domain>` is virtual-hosted addressing. */
   readonly virtualHostDomains: readonly string[];
-  /** A raw `+` in the path is a space (AWS S3, RGW) rather than a literal `+` (MinIO). protocol.md §1.2. */
+  /**
+   * A raw `+` in the path is a space (AWS S3, RGW) rather than a literal `+` (MinIO). docs/protocol.md "Plus
+   * signs".
+   */
   readonly plusIsSpace: boolean;
   /** Longest key in UTF-8 bytes; S3's limit is 1024. */
   readonly maxKeyBytes?: number;
@@ -59,8 +62,8 @@ export function splitRequestTarget(target: string): { rawPath: string; rawQuery:
  *
  * Absolute-form targets are refused rather than handled: their authority would override the Host header
  * (RFC 9112 §3.2.2) that the client signed and that decides virtual-hosted addressing, and only clients
- * configured to use a forward proxy send them (protocol.md §8). Raw non-ASCII characters (not legal in a
- * request target, but sent by some hand-rolled clients) are taken as their UTF-8 bytes.
+ * configured to use a forward proxy send them (docs/protocol.md "Addressing"). Raw non-ASCII characters (not
+ * legal in a request target, but sent by some hand-rolled clients) are taken as their UTF-8 bytes.
  */
 export function resolveTarget(
   rawPath: string,

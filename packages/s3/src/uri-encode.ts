@@ -1,8 +1,8 @@
 /**
- * S3's UriEncode for the places this package builds paths and headers (protocol.md §1.2, [doc S-HDR]): every
- * UTF-8 byte except the unreserved `A-Z a-z 0-9 - . _ ~` becomes `%XX` with uppercase hex; space is `%20`,
- * never `+`; `!'()*` are encoded too. One implementation for the whole project: @osp/sigv4's, which the
- * canonical request is built with, so what osp sends upstream is exactly what it signs.
+ * S3's UriEncode for the places this package builds paths and headers (docs/protocol.md "Canonical URI"):
+ * every UTF-8 byte except the unreserved `A-Z a-z 0-9 - . _ ~` becomes `%XX` with uppercase hex; space is
+ * `%20`, never `+`; `!'()*` are encoded too. One implementation for the whole project: @osp/sigv4's, which
+ * the canonical request is built with, so what osp sends upstream is exactly what it signs.
  */
 import { uriEncode as sigv4UriEncode } from "@osp/sigv4";
 
@@ -16,7 +16,7 @@ export function uriEncode(value: string): string {
 
 /**
  * UriEncode of an object key for an upstream path: like `uriEncode`, but `/` stays `/` because it is part of
- * the key ("encode `/` everywhere except in the object key name" [doc S-HDR]). Decoding the result once
+ * the key (AWS: encode `/` everywhere "except in the object key name"). Decoding the result once
  * gives back `key` exactly, so `//`, `.` and `..` segments survive. Pure; never throws.
  */
 export function encodeKeyPath(key: string): string {

@@ -1,7 +1,8 @@
 /**
- * The date formats of SigV4 (protocol.md §1.5): `x-amz-date` / `X-Amz-Date` (`yyyyMMdd'T'HHmmss'Z'`), the HTTP
- * `Date` header (IMF-fixdate), and the ISO 8601 form S3 puts in `ServerTime`/`Expires` error fields.
- * Parsers are strict and allocation-free: anything else is "no valid date".
+ * The date formats of SigV4 (docs/protocol.md "Dates, scope and clock skew"): `x-amz-date` / `X-Amz-Date`
+ * (`yyyyMMdd'T'HHmmss'Z'`), the HTTP `Date` header (IMF-fixdate), and the ISO 8601 form S3 puts in
+ * `ServerTime`/`Expires` error fields. Parsers are strict and allocation-free: anything else is "no valid
+ * date".
  */
 
 function digits(text: string, start: number, count: number): number {

@@ -2,8 +2,9 @@ import { S3Error } from "@osp/errors";
 
 /**
  * The authentication failures, one constructor each, so every message and field list is written once.
- * Codes, statuses and field names follow protocol.md §1.5–§1.8 and §2; message texts marked [reimpl.]
- * there come from S3 clones. Clients key on code and status only.
+ * Codes, statuses and field names follow S3's (docs/protocol.md "Errors osp answers itself"); where AWS
+ * documents no message, the text is what S3 was seen to send or what other implementations send. Clients
+ * key on code and status only.
  */
 
 /** 400 AuthorizationHeaderMalformed with S3's message prefix. */
@@ -13,7 +14,7 @@ export function headerMalformed(detail: string, fields?: ReadonlyArray<readonly 
   });
 }
 
-/** 400 AuthorizationQueryParametersError (presigned URLs, protocol.md §2). */
+/** 400 AuthorizationQueryParametersError (presigned URLs, docs/protocol.md "Presigned URLs"). */
 export function queryMalformed(message: string, fields?: ReadonlyArray<readonly [string, string]>): S3Error {
   return new S3Error("AuthorizationQueryParametersError", message, { fields: fields ?? [] });
 }
@@ -23,7 +24,7 @@ export const CREDENTIAL_MALFORMED =
 
 /**
  * 400 InvalidRequest for SigV2 (unless `auth.sigV2`) and SigV4a: S3's answer in SigV4-only regions
- * (protocol.md §4, §3.8).
+ * (docs/protocol.md "SigV2", "SigV4a").
  */
 export function mechanismNotSupported(): S3Error {
   return new S3Error(
@@ -65,12 +66,18 @@ export function onlyOneMechanism(authorization: string | null): S3Error {
   );
 }
 
-/** 403 AccessDenied when neither `x-amz-date` nor `Date` holds a valid date (protocol.md §1.5). */
+/**
+ * 403 AccessDenied when neither `x-amz-date` nor `Date` holds a valid date (docs/protocol.md "Dates, scope
+ * and clock skew").
+ */
 export function missingDate(): S3Error {
   return new S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header");
 }
 
-/** 403 AccessDenied listing the `x-amz-*` (or `host`) headers the client did not sign (protocol.md §1.2). */
+/**
+ * 403 AccessDenied listing the `x-amz-*` (or `host`) headers the client did not sign (docs/protocol.md
+ * "Canonical headers").
+ */
 export function headersNotSigned(names: readonly string[]): S3Error {
   return new S3Error("AccessDenied", "There were headers present in the request which were not signed", {
     fields: [["HeadersNotSigned", names.join(", ")]],

@@ -22,7 +22,10 @@ import type {
   RequestFacts,
 } from "./types.js";
 
-/** The defaults of `AuthOptions` (protocol.md §1.5, §2); `nowMs` defaults to `Date.now()` at each call. */
+/**
+ * The defaults of `AuthOptions` (docs/protocol.md "Dates, scope and clock skew", "Presigned URLs"); `nowMs`
+ * defaults to `Date.now()` at each call.
+ */
 export const DEFAULT_AUTH_OPTIONS: Readonly<Omit<AuthOptions, "nowMs">> = Object.freeze({
   maxSkewMs: 900_000,
   plusInPathIsSpace: true,
@@ -42,7 +45,7 @@ function append(previous: string | undefined, value: string): string {
 }
 
 /**
- * Authenticates a request up to (not including) the signature check (protocol.md §1.7, §2):
+ * Authenticates a request up to (not including) the signature check (docs/protocol.md "Verification order"):
  * 1. picks the mechanism: `Authorization` header, presigned query (`X-Amz-Algorithm`/`-Credential`/
  *    `-Signature`), or none, in which case it returns `null` (anonymous; the caller decides whether policy
  *    allows that). Two at once (header and query, or SigV4 and SigV2 query) → 400 InvalidArgument; SigV4a
@@ -150,7 +153,8 @@ export function authenticateRequest(
     if (parsed instanceof S3Error) return parsed;
     mechanism = "header";
     ({ accessKeyId, scope, signedHeaders, signature } = parsed);
-    // x-amz-date wins over Date (protocol.md §1.5); with only Date, its instant is signed in x-amz-date form.
+    // x-amz-date wins over Date (AWS: "x-amz-date takes precedence"); with only Date, its instant is signed
+    // in x-amz-date form.
     let timeMs: number | null = null;
     let sentTime: string;
     if (amzDateHeader !== undefined) {
@@ -205,8 +209,9 @@ export function authenticateRequest(
         ],
       });
     }
-    // The presigned canonical request always ends in UNSIGNED-PAYLOAD (protocol.md §2), but a header that
-    // announces aws-chunked framing or a body hash still tells the gateway how to read the body.
+    // The presigned canonical request always ends in UNSIGNED-PAYLOAD (docs/protocol.md "Presigned URLs"),
+    // but a header that announces aws-chunked framing or a body hash still tells the gateway how to read the
+    // body.
     let mode: PayloadMode | null = UNSIGNED_PAYLOAD_MODE;
     if (contentSha256 !== undefined) mode = parsePayloadMode(contentSha256);
     if (mode === null) return invalidContentSha256(contentSha256 ?? "");
@@ -255,7 +260,10 @@ function invalidContentSha256(value: string): S3Error {
   );
 }
 
-/** A scope that does not fit this endpoint; a wrong region names the expected one (protocol.md §1.5). */
+/**
+ * A scope that does not fit this endpoint; a wrong region names the expected one (docs/protocol.md "Dates,
+ * scope and clock skew").
+ */
 function scopeMalformed(mechanism: "header" | "presigned", detail: string, region?: string): S3Error {
   return new S3Error(
     mechanism === "header" ? "AuthorizationHeaderMalformed" : "AuthorizationQueryParametersError",
@@ -268,8 +276,8 @@ function scopeMalformed(mechanism: "header" | "presigned", detail: string, regio
 
 /**
  * The scope must match the request: its date is the date of the request time, its service the configured
- * one, its region an allowed one (protocol.md §1.5). Header auth answers AuthorizationHeaderMalformed,
- * presigned URLs AuthorizationQueryParametersError.
+ * one, its region an allowed one (docs/protocol.md "Dates, scope and clock skew"). Header auth answers
+ * AuthorizationHeaderMalformed, presigned URLs AuthorizationQueryParametersError.
  */
 function checkScope(
   mechanism: "header" | "presigned",
@@ -308,7 +316,8 @@ const MAX_LINEAR_COMPARISONS = 512;
 
 /**
  * The headers that must be signed but are not: `host`, and every `x-amz-*` header present except
- * `x-amz-content-sha256` (protocol.md §1.2). `null` when all are signed. Each name is listed once.
+ * `x-amz-content-sha256` (docs/protocol.md "Canonical headers"). `null` when all are signed. Each name is
+ * listed once.
  */
 function findUnsignedHeaders(headers: RequestFacts["headers"], signed: readonly string[]): string[] | null {
   const set = headers.length * signed.length > MAX_LINEAR_COMPARISONS ? new Set(signed) : null;

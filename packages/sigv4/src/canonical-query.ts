@@ -12,8 +12,8 @@ const EQUALS = 0x3d;
 /**
  * Splits a raw query string (no leading `?`) into canonical parameters, in received order: split on `&`,
  * then at the first `=`; name and value are percent-decoded and UriEncoded again with `/` escaped and a raw
- * `+` read as a space (protocol.md §1.2). A parameter without `=` has the empty value (`?acl` → `acl=`);
- * empty components (`a=1&&b=2`) are skipped. Returns `null` for a malformed escape.
+ * `+` read as a space (docs/protocol.md "Plus signs"). A parameter without `=` has the empty value (`?acl` →
+ * `acl=`); empty components (`a=1&&b=2`) are skipped. Returns `null` for a malformed escape.
  */
 export function parseQueryParams(rawQuery: string): QueryParam[] | null {
   const params: QueryParam[] = [];
@@ -58,9 +58,10 @@ export function formatCanonicalQuery(params: readonly QueryParam[], excludeName?
 }
 
 /**
- * The canonical query string of a raw query (protocol.md §1.2, §2): decode then UriEncode each name and
- * value, valueless names become `name=`, a raw `+` is a space, sort by encoded name then value. With
- * `excludeSignature` (presigned URLs) `X-Amz-Signature` is left out. A malformed escape is 400 InvalidURI.
+ * The canonical query string of a raw query (docs/protocol.md "Canonical query string"): decode then
+ * UriEncode each name and value, valueless names become `name=`, a raw `+` is a space, sort by encoded name
+ * then value. With `excludeSignature` (presigned URLs) `X-Amz-Signature` is left out. A malformed escape is
+ * 400 InvalidURI.
  */
 export function canonicalQuery(rawQuery: string, options?: { excludeSignature?: boolean }): string | S3Error {
   if (rawQuery.length === 0) return "";

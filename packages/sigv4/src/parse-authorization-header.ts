@@ -27,12 +27,12 @@ function isBlank(c: number): boolean {
 
 /**
  * Parses `AWS4-HMAC-SHA256 Credential=<AKID>/<date>/<region>/<service>/aws4_request, SignedHeaders=<h1;h2>,
- * Signature=<hex>` (protocol.md §1.1). Components may come in any order, separated by `,` or `, `; a
- * missing, repeated or unknown component is 400 AuthorizationHeaderMalformed, as are a bad credential and an
- * over-long value. Other schemes are refused as S3 refuses them: SigV2 (`AWS AKID:sig`) and SigV4a
- * (`AWS4-ECDSA-P256-SHA256`) with 400 InvalidRequest, anything else (`Bearer …`) with 400 InvalidArgument
- * "Unsupported Authorization Type". The work is linear in the value and stops after four components.
- * Checking the scope against the request (date, region, service) is `authenticateRequest`'s job.
+ * Signature=<hex>` (docs/protocol.md "The Authorization header"). Components may come in any order, separated
+ * by `,` or `, `; a missing, repeated or unknown component is 400 AuthorizationHeaderMalformed, as are a bad
+ * credential and an over-long value. Other schemes are refused as S3 refuses them: SigV2 (`AWS AKID:sig`) and
+ * SigV4a (`AWS4-ECDSA-P256-SHA256`) with 400 InvalidRequest, anything else (`Bearer …`) with 400
+ * InvalidArgument "Unsupported Authorization Type". The work is linear in the value and stops after four
+ * components. Checking the scope against the request (date, region, service) is `authenticateRequest`'s job.
  */
 export function parseAuthorizationHeader(value: string): ParsedAuthorization | S3Error {
   const text = value.trim();

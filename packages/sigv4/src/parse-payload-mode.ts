@@ -5,7 +5,9 @@ const STREAMING_SIGNED: PayloadMode = Object.freeze({ kind: "streaming-signed" }
 const STREAMING_SIGNED_TRAILER: PayloadMode = Object.freeze({ kind: "streaming-signed-trailer" });
 const STREAMING_UNSIGNED_TRAILER: PayloadMode = Object.freeze({ kind: "streaming-unsigned-trailer" });
 
-/** The payload mode of a presigned request without `x-amz-content-sha256` (protocol.md §2). */
+/**
+ * The payload mode of a presigned request without `x-amz-content-sha256` (docs/protocol.md "Presigned URLs").
+ */
 export const UNSIGNED_PAYLOAD_MODE = UNSIGNED;
 
 function isHex64(text: string): boolean {
@@ -18,9 +20,9 @@ function isHex64(text: string): boolean {
 }
 
 /**
- * Reads an `x-amz-content-sha256` value (protocol.md §1.6): 64 hex digits (the body's SHA-256, returned in
- * lower case), `UNSIGNED-PAYLOAD`, or one of the three aws-chunked modes. Anything else, the SigV4a
- * `STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD[-TRAILER]` modes included, is `null`.
+ * Reads an `x-amz-content-sha256` value (docs/protocol.md "x-amz-content-sha256"): 64 hex digits (the body's
+ * SHA-256, returned in lower case), `UNSIGNED-PAYLOAD`, or one of the three aws-chunked modes. Anything else,
+ * the SigV4a `STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD[-TRAILER]` modes included, is `null`.
  */
 export function parsePayloadMode(value: string): PayloadMode | null {
   switch (value) {

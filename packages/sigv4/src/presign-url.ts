@@ -29,15 +29,19 @@ export interface PresignUrlInput {
   readonly expiresSeconds: number;
   /** Signing time, default `Date.now()`. */
   readonly nowMs?: number;
-  /** STS session token: added as `X-Amz-Security-Token` before signing, so it is signed (protocol.md §2). */
+  /**
+   * STS session token: added as `X-Amz-Security-Token` before signing, so it is signed (docs/protocol.md
+   * "Presigned URLs").
+   */
   readonly securityToken?: string;
 }
 
 /**
  * Builds a presigned URL's path and query (`/bucket/key?...&X-Amz-Signature=...`; prefix the scheme and host
- * yourself), the way S3's presigner does (protocol.md §2): adds `X-Amz-Algorithm`, `X-Amz-Credential`,
- * `X-Amz-Date`, `X-Amz-Expires`, `X-Amz-Security-Token` (when given) and `X-Amz-SignedHeaders` (`host` and the
- * given headers) to `rawQuery`, signs with the payload hash `UNSIGNED-PAYLOAD`, and appends `X-Amz-Signature`.
+ * yourself), the way S3's presigner does (docs/protocol.md "Presigned URLs"): adds `X-Amz-Algorithm`,
+ * `X-Amz-Credential`, `X-Amz-Date`, `X-Amz-Expires`, `X-Amz-Security-Token` (when given) and
+ * `X-Amz-SignedHeaders` (`host` and the given headers) to `rawQuery`, signs with the payload hash
+ * `UNSIGNED-PAYLOAD`, and appends `X-Amz-Signature`.
  */
 export function presignUrl(input: PresignUrlInput): string {
   const { expiresSeconds } = input;

@@ -2,7 +2,7 @@ import * as crypto from "node:crypto";
 
 /**
  * The two digests SigV4 is made of. `crypto.hash` (Node ≥ 20.12) is a one-shot digest that skips the Hash
- * object: 1.2 µs against 2.3 µs for `createHash` on a canonical request (performance-facts.md, Crypto).
+ * object: 1.2 µs against 2.3 µs for `createHash` on a canonical request, measured on the 2-core VM.
  * The namespace import keeps this module loadable on older Node, where it falls back to `createHash`.
  */
 const oneShot = typeof crypto.hash === "function" ? crypto.hash : null;

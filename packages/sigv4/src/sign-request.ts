@@ -11,7 +11,7 @@ import type { CredentialScope } from "./types.js";
 
 /**
  * Headers SDKs never sign, because proxies and clients add, drop or rewrite them in flight (smithy's
- * ALWAYS_UNSIGNABLE_HEADERS, protocol.md §1.2), plus the `proxy-*` and `sec-*` prefixes.
+ * ALWAYS_UNSIGNABLE_HEADERS in @smithy/signature-v4), plus the `proxy-*` and `sec-*` prefixes.
  */
 const UNSIGNABLE = new Set([
   "authorization",
@@ -84,14 +84,14 @@ export interface SignedRequest {
 }
 
 /**
- * Signs an outgoing request with SigV4 header auth (upstream re-signing, protocol.md §6.4 and §1).
- * Contract, kept simple: this function owns `authorization`, `x-amz-date`, `x-amz-content-sha256` and
- * `x-amz-security-token`. It signs `x-amz-date` = the time of `nowMs` and `x-amz-content-sha256` =
+ * Signs an outgoing request with SigV4 header auth (upstream re-signing, docs/protocol.md "Canonical
+ * request"). Contract, kept simple: this function owns `authorization`, `x-amz-date`, `x-amz-content-sha256`
+ * and `x-amz-security-token`. It signs `x-amz-date` = the time of `nowMs` and `x-amz-content-sha256` =
  * `payloadHash`, ignores those four headers in the input, and returns them in `headersToAdd`: the caller
  * sends its headers (minus those four) plus `headersToAdd`. Signed: `host` (required, else TypeError), every
- * `x-amz-*` header, and every other header `signedHeaderFilter` accepts (default: all but smithy's
- * unsignable list). The path and query are canonicalized as S3 will (decode, re-encode); a malformed
- * escape is a TypeError, since it is the caller's bug.
+ * `x-amz-*` header, and every other header `signedHeaderFilter` accepts (default: all but smithy's unsignable
+ * list). The path and query are canonicalized as S3 will (decode, re-encode); a malformed escape is a
+ * TypeError, since it is the caller's bug.
  */
 export function signRequest(input: SignRequestInput): SignedRequest {
   const amzDate = formatAmzDate(input.nowMs ?? Date.now());

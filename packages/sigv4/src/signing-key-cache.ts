@@ -24,10 +24,11 @@ interface Recent {
 }
 
 /**
- * A bounded, approximately-LRU cache of derived signing keys (protocol.md §1.4). Entries are keyed by a
- * salted SHA-256 fingerprint of the secret plus date, region and service, and hold only the derived key: the
- * secret is never copied (the memo of recent lookups only refers to strings held elsewhere), and the per-cache random salt keeps the fingerprints useless outside this process.
- * Keying by the secret (not the access key id) means a rotated secret can never hit a stale key.
+ * A bounded, approximately-LRU cache of derived signing keys (docs/protocol.md "String to sign and signing
+ * key"). Entries are keyed by a salted SHA-256 fingerprint of the secret plus date, region and service, and
+ * hold only the derived key: the secret is never copied (the memo of recent lookups only refers to strings
+ * held elsewhere), and the per-cache random salt keeps the fingerprints useless outside this process. Keying
+ * by the secret (not the access key id) means a rotated secret can never hit a stale key.
  *
  * Eviction is generational, to keep a hit at one Map lookup: new and recently used entries live in the
  * young generation; when it holds `maxEntries / 2`, it becomes the old one and the previous old one is
@@ -43,7 +44,7 @@ export class SigningKeyCache {
   /**
    * The last key per secret of the most recent secrets (at most RECENT_MAX): the same few secrets (the
    * config's clients, the upstreams') sign request after request, and a hit here skips the fingerprint
-   * (a SHA-256) and the id string, twice per proxied request (issue #16). It holds references to secret
+   * (a SHA-256) and the id string, twice per proxied request. It holds references to secret
    * strings that the config or the credential cache hold anyway, never a copy.
    */
   #recent = new Map<string, Recent>();

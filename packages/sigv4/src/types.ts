@@ -31,7 +31,7 @@ export type PayloadMode =
   | { readonly kind: "streaming-signed-trailer" } // STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER
   | { readonly kind: "streaming-unsigned-trailer" }; // STREAMING-UNSIGNED-PAYLOAD-TRAILER
 
-/** Checksum algorithms of S3's flexible checksums (protocol.md §3.4). */
+/** Checksum algorithms of S3's flexible checksums (docs/protocol.md "Checksums"). */
 export type ChecksumAlgorithm = "CRC32" | "CRC32C" | "CRC64NVME" | "SHA1" | "SHA256";
 
 /** Options of request authentication; all have defaults (see `DEFAULT_AUTH_OPTIONS`). */
@@ -51,8 +51,8 @@ export interface AuthOptions {
   /**
    * Accept AWS Signature Version 2 (HMAC-SHA1: `Authorization: AWS AKID:sig`, `AWSAccessKeyId`/`Expires`/
    * `Signature` query), default false: refused with 400 InvalidRequest as SigV4-only S3 regions do
-   * (protocol.md §4). Weaker than SigV4: SHA-1, no signed Host, no signed body, no signed query but the
-   * sub-resources.
+   * (docs/protocol.md "SigV2"). Weaker than SigV4: SHA-1, no signed Host, no signed body, no signed query but
+   * the sub-resources.
    */
   readonly sigV2: boolean;
   /**
@@ -78,7 +78,10 @@ export interface AuthenticatedRequest {
   readonly signatureVersion: 2 | 4;
   readonly accessKeyId: string;
   readonly scope: CredentialScope;
-  /** The request time as it enters the string to sign, `yyyyMMdd'T'HHmmss'Z'` (protocol.md §1.3). */
+  /**
+   * The request time as it enters the string to sign, `yyyyMMdd'T'HHmmss'Z'` (docs/protocol.md "String to
+   * sign and signing key").
+   */
   readonly amzDate: string;
   /** The same instant in ms since the epoch. */
   readonly requestTimeMs: number;
@@ -92,12 +95,15 @@ export interface AuthenticatedRequest {
   /** `x-amz-security-token` (header auth) or `X-Amz-Security-Token` (presigned); `null` when absent. */
   readonly securityToken: string | null;
   readonly facts: RequestFacts;
-  /** Canonical URI of `facts.rawPath` under the `plusInPathIsSpace` rule in force (protocol.md §1.2). */
+  /**
+   * Canonical URI of `facts.rawPath` under the `plusInPathIsSpace` rule in force (docs/protocol.md "Canonical
+   * URI").
+   */
   readonly canonicalUri: string;
   /** Canonical query string (presigned: without `X-Amz-Signature`). */
   readonly canonicalQuery: string;
   /** Last line of the canonical request: the `x-amz-content-sha256` value, or `UNSIGNED-PAYLOAD` (presigned). */
   readonly payloadHash: string;
-  /** SigV2's StringToSign (protocol.md §4), built by `authenticateRequest`; `null` for SigV4. */
+  /** SigV2's StringToSign (docs/protocol.md "SigV2"), built by `authenticateRequest`; `null` for SigV4. */
   readonly stringToSignV2: string | null;
 }

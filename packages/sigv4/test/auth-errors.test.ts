@@ -1,6 +1,7 @@
 /**
  * Every error authenticateRequest / verifySignature answers, each reached by a realistic request:
- * code + status (+ the fields clients and operators read), protocol.md §1.5–§1.8, §2, §4.
+ * code + status (+ the fields clients and operators read), docs/protocol.md "Choosing the mechanism" to
+ * "Presigned URLs", and "SigV2".
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";

@@ -1,8 +1,8 @@
 /**
  * The AWS SigV4 test suite (generic service "service"), table-driven over every case: canonical request,
- * string to sign and Authorization (protocol.md §7). Each case is fed through the verifier the gateway uses
- * (authenticateRequest → buildCanonicalRequest → verifySignature). Cases whose expectations contradict S3's
- * rules run inverted, saying why.
+ * string to sign and Authorization (docs/protocol.md "Test vectors"). Each case is fed through the verifier
+ * the gateway uses (authenticateRequest → buildCanonicalRequest → verifySignature). Cases whose expectations
+ * contradict S3's rules run inverted, saying why.
  */
 import assert from "node:assert/strict";
 import { createHash, createHmac } from "node:crypto";

@@ -1,4 +1,6 @@
-/** UriEncode and the canonical URI, query and headers, rule by rule (protocol.md §1.2, §8). */
+/**
+ * UriEncode and the canonical URI, query and headers, rule by rule (docs/protocol.md "Canonical request").
+ */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {

@@ -25,7 +25,7 @@ function digest(algorithm: ChecksumAlgorithm, ...parts: Uint8Array[]): string {
 }
 
 describe("createChecksum", () => {
-  it("gives the protocol.md §3.4 values for the 66560 × 'a' payload of the chunked examples", () => {
+  it("gives the known values for the 66560 × 'a' payload of AWS's aws-chunked examples", () => {
     const expected = readVectors().payloadChecksumsFor66560a;
     const data = Buffer.alloc(66560, 0x61);
     for (const algorithm of CHECKSUM_ALGORITHMS) {

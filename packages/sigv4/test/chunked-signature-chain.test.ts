@@ -6,7 +6,7 @@ import { chunkStringToSign } from "../src/index.js";
 import { createRandom } from "./chunked-helpers.js";
 
 describe("ChunkSignatureChain (the JS HMAC of chunk signatures)", () => {
-  it("equals createHmac over the §3.3 string-to-sign for random keys, scopes of every length mod 64, and chains", () => {
+  it("equals createHmac over the chunk string-to-sign for random keys, scopes of every length mod 64, and chains", () => {
     const random = createRandom(42);
     for (let i = 0; i < 400; i++) {
       const key = random.bytes(random.int(151));

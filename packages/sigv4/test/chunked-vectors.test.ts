@@ -29,7 +29,7 @@ function expectedWire(v: ChunkVector): Buffer {
   return Buffer.concat(parts);
 }
 
-describe("the AWS aws-chunked vectors (protocol.md §7)", () => {
+describe("the AWS aws-chunked vectors", () => {
   for (const id of ["aws-s3-chunked-put-object", "aws-s3-chunked-put-object-signed-trailer"]) {
     const v = vectorById(id);
     const signing = vectorSigning(v);

@@ -6,7 +6,7 @@
  *
  * smithy normalises and double-encodes paths for generic services; for S3 it is given `uriEscapePath: false`
  * and the canonical path, computed here with the SDK's own rule (encodeURIComponent plus `!'()*`), not with
- * the code under test (protocol.md §7).
+ * the code under test (docs/protocol.md "Test vectors").
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -45,7 +45,10 @@ function sdkEncodeKey(key: string): string {
 
 interface KeyCase {
   readonly key: string;
-  /** Other ways a client may put the same key on the wire (S3 decodes, then re-encodes, protocol.md §1.2). */
+  /**
+   * Other ways a client may put the same key on the wire (S3 decodes, then re-encodes, docs/protocol.md
+   * "Canonical URI").
+   */
   readonly alternatives: readonly string[];
 }
 

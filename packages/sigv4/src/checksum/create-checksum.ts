@@ -1,6 +1,6 @@
 /**
- * S3 flexible checksums (protocol.md §3.4): CRC32, CRC32C, CRC64NVME, SHA1, SHA256, each rendered as base64
- * of the big-endian digest, as in `x-amz-checksum-*` headers and trailers.
+ * S3 flexible checksums (docs/protocol.md "Checksums"): CRC32, CRC32C, CRC64NVME, SHA1, SHA256, each rendered
+ * as base64 of the big-endian digest, as in `x-amz-checksum-*` headers and trailers.
  */
 
 import { createHash } from "node:crypto";
@@ -75,7 +75,7 @@ export function checkChecksumValue(algorithm: ChecksumAlgorithm, base64: string)
 
 /**
  * The name S3 puts in its BadDigest message for a checksum mismatch: "The CRC32 you specified did not match
- * the calculated checksum." / "The sha256 you specified …" (protocol.md §1.8, observed wording).
+ * the calculated checksum." / "The sha256 you specified …" (S3's wording, as seen in its answers).
  */
 export function checksumMismatchError(algorithm: ChecksumAlgorithm): S3Error {
   const name = algorithm === "SHA1" || algorithm === "SHA256" ? algorithm.toLowerCase() : algorithm;

@@ -1,6 +1,7 @@
 /**
- * The string-to-sign and HMAC of each aws-chunked chunk and of the signed trailer (protocol.md §3.3).
- * The signing key is the one of the seed (header) signature, passed in; nothing here derives keys.
+ * The string-to-sign and HMAC of each aws-chunked chunk and of the signed trailer (docs/protocol.md "Chunk
+ * signatures"). The signing key is the one of the seed (header) signature, passed in; nothing here derives
+ * keys.
  */
 import { createHmac } from "node:crypto";
 import type { CredentialScope } from "../types.js";
@@ -21,7 +22,7 @@ export function scopeString(scope: CredentialScope): string {
   return `${scope.date}/${scope.region}/${scope.service}/aws4_request`;
 }
 
-/** `AWS4-HMAC-SHA256-PAYLOAD\n<amzDate>\n<scope>\n<previous>\n<sha256("")>\n<sha256(chunk)>` (§3.3). */
+/** `AWS4-HMAC-SHA256-PAYLOAD\n<amzDate>\n<scope>\n<previous>\n<sha256("")>\n<sha256(chunk)>`. */
 export function chunkStringToSign(
   amzDate: string,
   scope: CredentialScope,
@@ -31,7 +32,7 @@ export function chunkStringToSign(
   return `AWS4-HMAC-SHA256-PAYLOAD\n${amzDate}\n${scopeString(scope)}\n${previousSignature}\n${EMPTY_SHA256_HEX}\n${chunkSha256Hex}`;
 }
 
-/** `AWS4-HMAC-SHA256-TRAILER\n<amzDate>\n<scope>\n<signature of the 0-chunk>\n<sha256(trailer text)>` (§3.3). */
+/** `AWS4-HMAC-SHA256-TRAILER\n<amzDate>\n<scope>\n<signature of the 0-chunk>\n<sha256(trailer text)>`. */
 export function trailerStringToSign(
   amzDate: string,
   scope: CredentialScope,

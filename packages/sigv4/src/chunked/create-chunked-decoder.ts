@@ -1,14 +1,14 @@
 /**
- * The aws-chunked decoder (protocol.md §3.2–§3.6): a push-driven state machine over the received bytes that
- * releases the decoded payload as it arrives and checks chunk signatures, the trailer signature, checksum
- * trailers and the decoded length on the way.
+ * The aws-chunked decoder (docs/protocol.md "aws-chunked"): a push-driven state machine over the received
+ * bytes that releases the decoded payload as it arrives and checks chunk signatures, the trailer signature,
+ * checksum trailers and the decoded length on the way.
  *
- * Speed (issue target: signed decoding ≥ 80 % of raw SHA-256): data bytes are only ever touched by native
- * code (`hash.update`, `emit` of a view, the checksums); chunk headers are parsed from the received bytes in
- * place (no strings), only at chunk boundaries; a chunk that lies whole inside one write is hashed one-shot
- * (`crypto.hash`, half the fixed cost of `createHash`); chunk signatures use `ChunkSignatureChain`. Memory: at
- * most one header/trailer line, the trailer section and the held-back tail, whatever the chunk sizes
- * (`bufferedBytes`).
+ * Speed (the aim: signed decoding at ≥ 80 % of raw SHA-256's rate): data bytes are only ever touched by
+ * native code (`hash.update`, `emit` of a view, the checksums); chunk headers are parsed from the received
+ * bytes in place (no strings), only at chunk boundaries; a chunk that lies whole inside one write is hashed
+ * one-shot (`crypto.hash`, half the fixed cost of `createHash`); chunk signatures use `ChunkSignatureChain`.
+ * Memory: at most one header/trailer line, the trailer section and the held-back tail, whatever the chunk
+ * sizes (`bufferedBytes`).
  */
 
 import { createHash, type Hash, hash } from "node:crypto";
@@ -21,7 +21,7 @@ import { ChunkSignatureChain, EMPTY_SHA256 } from "./chunk-signature-chain.js";
 import { malformedChunk, parseChunkHeader } from "./parse-chunk-header.js";
 import { malformedTrailer, TrailerSection } from "./trailer-section.js";
 
-/** The aws-chunked flavours of `x-amz-content-sha256` (protocol.md §1.6). */
+/** The aws-chunked flavours of `x-amz-content-sha256` (docs/protocol.md "x-amz-content-sha256"). */
 export type ChunkedMode = "streaming-signed" | "streaming-signed-trailer" | "streaming-unsigned-trailer";
 
 export interface ChunkedDecoderOptions {
@@ -347,7 +347,7 @@ class AwsChunkedDecoder implements ChunkedDecoder {
       return;
     }
     if (this.section.lineCount === 0 && !this.blankSeen && this.section.expectsLines) {
-      this.blankSeen = true; // the tolerated extra empty line (protocol.md §3.2)
+      this.blankSeen = true; // the tolerated extra empty line (docs/protocol.md "Framing")
       return;
     }
     this.finishSection();
@@ -360,7 +360,7 @@ class AwsChunkedDecoder implements ChunkedDecoder {
     this.complete = true;
   }
 
-  /** Checks the current chunk's signature against its data hash (§3.3) and chains it. */
+  /** Checks the current chunk's signature against its data hash and chains it. */
   private verifyChunk(dataSha256: Uint8Array): void {
     const expected = this.chain!.next(dataSha256);
     if (!equal32(expected, this.provided!)) throw new S3Error("SignatureDoesNotMatch");

@@ -1,6 +1,6 @@
 /**
- * The aws-chunked encoder (protocol.md §3.2–§3.3), the mirror of the decoder: for tests, benches and the
- * gateway's own tests. Builds the whole body in memory; not meant for the request path.
+ * The aws-chunked encoder (docs/protocol.md "aws-chunked"), the mirror of the decoder: for tests, benches and
+ * the gateway's own tests. Builds the whole body in memory; not meant for the request path.
  */
 import { createHash } from "node:crypto";
 import { type ChunkSigning, signStringToSign, trailerStringToSign } from "./chunk-signature.js";

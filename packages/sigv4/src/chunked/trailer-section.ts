@@ -1,12 +1,13 @@
 /**
- * The trailer section after the terminal chunk (protocol.md §3.2–§3.4): `name:value` lines, in signed-trailer
- * mode ended by `x-amz-trailer-signature`, then an empty line. Lines arrive one by one (without CRLF) from the
- * decoder; `verify` gives the verdict once the section has ended.
+ * The trailer section after the terminal chunk (docs/protocol.md "Trailers"): `name:value` lines, in
+ * signed-trailer mode ended by `x-amz-trailer-signature`, then an empty line. Lines arrive one by one
+ * (without CRLF) from the decoder; `verify` gives the verdict once the section has ended.
  *
- * Error codes (protocol.md §3.4 allows MalformedTrailerError or InvalidRequest; we pick the former for every
- * structural trailer problem, as MinIO does): unannounced, duplicated, missing-announced or unparsable trailer,
- * missing trailer signature, oversized section → 400 MalformedTrailerError. Wrong trailer signature → 403
- * SignatureDoesNotMatch. Checksum trailer ≠ decoded data → 400 BadDigest.
+ * Error codes (S3 documents none for these; implementations answer MalformedTrailerError or InvalidRequest;
+ * we pick the former for every structural trailer problem, as MinIO does): unannounced, duplicated,
+ * missing-announced or unparsable trailer, missing trailer signature, oversized section → 400
+ * MalformedTrailerError. Wrong trailer signature → 403 SignatureDoesNotMatch. Checksum trailer ≠ decoded data
+ * → 400 BadDigest.
  */
 
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
@@ -98,7 +99,8 @@ export class TrailerSection {
     for (const [seen] of this.trailers)
       if (seen === name) throw malformedTrailer(`trailer ${name} appears twice`);
     this.trailers.push([name, value]);
-    // The signed text is `name:value\n` per trailer, LF only (§3.3), in received order.
+    // The signed text is `name:value\n` per trailer, LF only (docs/protocol.md "Chunk signatures"), in
+    // received order.
     const text = `${name}:${value}\n`;
     if (this.signing !== null) this.signedText += text;
     this.keptBytes += text.length * (this.signing !== null ? 2 : 1);

@@ -2,10 +2,10 @@
  * The common shape of every streaming body check (aws-chunked decoding, hex payload hash, Content-MD5,
  * x-amz-checksum-* headers, length).
  *
- * Hold-back contract (protocol.md §3.6 step 3): decoded bytes are released through `emit` as soon as they may
- * be forwarded, except a held-back tail (`HELD_BACK_BYTES`): the final bytes are released only by `end()` after
- * the last verdict passed, so a consumer that forwards with Content-Length = decoded length can never complete
- * a bad body upstream; on any throw it must destroy the upstream request.
+ * Hold-back contract (docs/protocol.md "Hold-back"): decoded bytes are released through `emit` as soon as
+ * they may be forwarded, except a held-back tail (`HELD_BACK_BYTES`): the final bytes are released only by
+ * `end()` after the last verdict passed, so a consumer that forwards with Content-Length = decoded length can
+ * never complete a bad body upstream; on any throw it must destroy the upstream request.
  *
  * - Emitted buffers may be views of the chunk passed to `write` (no copy); the verifier itself never keeps a
  *   reference to a written chunk after `write` returns, so a caller may reuse its chunk memory (uWS does) once

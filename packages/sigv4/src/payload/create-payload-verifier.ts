@@ -1,5 +1,6 @@
 /**
- * Checks of a plain (non-aws-chunked) request body while it streams (protocol.md §1.6, §3.4, §3.6, §8):
+ * Checks of a plain (non-aws-chunked) request body while it streams (docs/protocol.md "x-amz-content-sha256",
+ * "Checksums", "Hold-back"):
  * the hex `x-amz-content-sha256`, Content-MD5, `x-amz-checksum-*` headers and the length, with the hold-back
  * of `BodyVerifier`.
  */

@@ -1,7 +1,7 @@
 /**
- * The hold-back of protocol.md §3.6 step 3: the last decoded byte(s) of a body are kept until every verdict
- * on it has passed, so an upstream request sent with Content-Length = decoded length can never complete
- * with a bad body; on failure the consumer destroys the upstream request instead.
+ * The hold-back (docs/protocol.md "Hold-back"): the last decoded byte(s) of a body are kept until every
+ * verdict on it has passed, so an upstream request sent with Content-Length = decoded length can never
+ * complete with a bad body; on failure the consumer destroys the upstream request instead.
  */
 
 /**
