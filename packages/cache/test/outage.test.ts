@@ -13,8 +13,10 @@ import {
   workers,
 } from "./helpers.js";
 
-/** The bound the brief sets for any call while Redis is dead or hung: it must not hang. */
-/** Far below a hang (a command queued until Redis returns), far above a loaded 2-core machine's hiccups. */
+/**
+ * The bound on any call while Redis is dead or hung (it must not hang): far below a hang (a command queued
+ * until Redis returns), far above a loaded 2-core machine's hiccups.
+ */
 const NO_HANG_MS = 10_000;
 let redis: RedisServer;
 const opened: Cache[] = [];

@@ -1,5 +1,5 @@
 /**
- * `osp credentials add|remove|list --config FILE`: client credentials stored in Redis (#4). Every gateway
+ * `osp credentials add|remove|list --config FILE`: client credentials stored in Redis. Every gateway
  * worker on every host sharing that Redis sees a change within a second, without a restart. Needs the
  * config's `redis` and `identity.secretsKey` (secrets are stored encrypted with it, never in the clear).
  */

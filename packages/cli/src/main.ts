@@ -1,5 +1,5 @@
 /**
- * `osp` — the command line. Commands: serve, check-config, demo (DESIGN.md "Interfaces").
+ * `osp` — the command line. Commands: serve, check-config, demo (docs/operations.md "Running").
  * Returns the process exit code; never calls process.exit itself so tests can drive it.
  */
 import { createRequire } from "node:module";

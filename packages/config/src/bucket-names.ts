@@ -1,5 +1,5 @@
 /**
- * Bucket keys and upstream names of the `buckets` section (issue #18): a key is an exact name, a glob
+ * Bucket keys and upstream names of the `buckets` section: a key is an exact name, a glob
  * (`*` any run of characters, `?` one character; `"*"` alone is the default) or both; `upstreamBucket` is a
  * name or a template with one `{bucket}` (the client's name). Shared by the config check (which refuses
  * ambiguous and irreversible mappings) and the gateway's route lookup, so both read keys the same way.

@@ -1,5 +1,5 @@
 /**
- * The config check of `buckets` keys and `upstreamBucket` templates (issue #18): key shapes, templates,
+ * The config check of `buckets` keys and `upstreamBucket` templates: key shapes, templates,
  * and the mappings that cannot be made one-to-one, refused here rather than guessed at per request:
  * - ambiguous: two globs match a name with equally long literal prefixes, so neither is the more specific;
  * - irreversible: a glob whose `upstreamBucket` has no `{bucket}` (every name it matches reaches one

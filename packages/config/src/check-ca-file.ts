@@ -7,7 +7,7 @@ const END = "-----END CERTIFICATE-----";
 /**
  * Why `path` cannot serve as an endpoint's `caFile`, or null when it is PEM holding at least one certificate and
  * every certificate parses. Checked when the config is compiled: Node would take any file and fail only at the
- * first TLS handshake, with an error that names neither the key nor the file (#15).
+ * first TLS handshake, with an error that names neither the key nor the file.
  */
 export function checkCaFile(path: string): string | null {
   let text: string;

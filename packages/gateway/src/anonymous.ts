@@ -1,5 +1,5 @@
 /**
- * Public reads (issue #19): an unsigned request (no `Authorization`, no query authentication) is the
+ * Public reads: an unsigned request (no `Authorization`, no query authentication) is the
  * principal `anonymous` when, and only when, some allow rule of `authorization.rules` names it; otherwise it
  * is refused as before (403 AccessDenied). Anonymous requests may only read and list (the config refuses a
  * rule granting more), and of those only the operations that read objects or list names (the pipeline

@@ -1,5 +1,5 @@
 /**
- * Phase 3 of the pipeline (DESIGN.md "The request pipeline"): the request's authorization questions, asked
+ * Phase 3 of the pipeline (docs/architecture.md "Authorize"): the request's authorization questions, asked
  * of the worker's `Authorizer` (rules, hook, webhook; see create-authorizer.ts). The object or listing
  * itself, the copy source of a CopyObject/UploadPartCopy (a read of another object), and, for ListBuckets,
  * each bucket the stores list. Throws S3Error AccessDenied; an authorizer that answers synchronously is never

@@ -1,7 +1,7 @@
 /**
  * Authorization from the config's rules: `(principal, action, bucket, key) → allow | deny`.
  * Deny rules win over allow rules; no matching allow = deny. Rules are compiled once at startup into
- * predicates, so a decision is a few string compares. Caches, hooks and webhooks (#4) sit behind the
+ * predicates, so a decision is a few string compares. Caches, hooks and webhooks sit behind the
  * same `Authorizer` type.
  */
 import type { Config } from "@osp/config";

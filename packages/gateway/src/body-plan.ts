@@ -1,7 +1,8 @@
 /**
  * How a request body travels: its length upstream and the verifier it streams through. Decided from the
- * headers before the first body byte is read (protocol.md §1.6, §3.1, §3.6, §8). With a verify pool
- * (issue #5), the pool decides whether the body's checks run inline or on one of its threads.
+ * headers before the first body byte is read (docs/protocol.md "x-amz-content-sha256", "aws-chunked",
+ * "Hold-back"). With a verify pool, the pool decides whether the body's checks run inline or on one of its
+ * threads.
  */
 import { S3Error } from "@osp/errors";
 import {
@@ -162,7 +163,7 @@ export function planBody(
   }
 
   if (transferEncoding !== null && transferEncoding.toLowerCase() !== "identity") {
-    // Plain chunked uploads have no length to give S3 (protocol.md §1.8 NotImplemented).
+    // Plain chunked uploads have no length to give S3 (docs/protocol.md "Framing").
     throw new S3Error("NotImplemented", undefined, { fields: [["Header", "Transfer-Encoding"]] });
   }
   const length = contentLength ?? 0;

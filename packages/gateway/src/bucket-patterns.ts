@@ -1,5 +1,5 @@
 /**
- * Which route serves a client's bucket name, and which client name an upstream bucket has (issue #18):
+ * Which route serves a client's bucket name, and which client name an upstream bucket has:
  * an exact key of `buckets` first (a map lookup), then the glob keys by specificity (the longest literal
  * prefix, `"*"` last; the config refuses two equally specific globs that overlap). A glob's
  * `upstreamBucket` template names the bucket at the endpoint. Both directions agree: a name is served only

@@ -1,5 +1,5 @@
 /**
- * CORS for browsers (issue #19), from each bucket's `cors` rules in osp's config (S3's CORSRule shape), not
+ * CORS for browsers, from each bucket's `cors` rules in osp's config (S3's CORSRule shape), not
  * from the store's bucket CORS configuration: the answer is predictable, costs no upstream round trip, and
  * nobody with rights at the store can widen it behind the operator's back. For a bucket with rules, osp
  * answers every OPTIONS itself, without authentication (a preflight carries no credentials and changes

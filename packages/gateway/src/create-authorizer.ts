@@ -1,5 +1,5 @@
 /**
- * Authorization from every configured source (#4): the config's rules, a JS hook module's
+ * Authorization from every configured source: the config's rules, a JS hook module's
  * `authorize(facts)`, and an OPA-compatible HTTP webhook. A request is allowed only when every configured
  * source allows it (deny wins); with no source at all nothing is allowed. Rules are compiled predicates and
  * run first, synchronously; hook and webhook decisions are cached in L1 and Redis (`cache.authzTtl` for

@@ -1,5 +1,5 @@
 /**
- * Client credentials stored in Redis and managed with `osp credentials add|remove|list` (#4). Every worker
+ * Client credentials stored in Redis and managed with `osp credentials add|remove|list`. Every worker
  * on every host sees a change at once: the store publishes an invalidation of the access key's cached
  * entry. Secrets are never stored in the clear: each record holds the secret encrypted with AES-256-GCM
  * under `identity.secretsKey` (from the config, so from the environment or a secret file), with the access

@@ -1,5 +1,5 @@
 /**
- * One request through the pipeline (DESIGN.md "The request pipeline"): parse → authenticate →
+ * One request through the pipeline (docs/architecture.md "The request pipeline"): parse → authenticate →
  * authorize → resolve upstream → forward/stream → respond/log. Every request runs every phase in this
  * order; nothing (method, header, query, Expect) skips authentication. Per-request state lives in this
  * class, every field set in the constructor.

@@ -20,11 +20,12 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /**
- * Request headers osp replaces or must not pass: host (rebuilt for the endpoint), the client's
- * signature and session token, the date and payload hash (re-signed), framing (content-length is
- * recomputed), expect (osp answered it), aws-chunked framing headers (the body is decoded), the
- * forwarding headers (`Forwarded`, `X-Forwarded-*`, `X-Real-IP`) (osp trusts them only from `trustedProxies`, and a store that honours them must not be
- * told a client's own claims) and `ibm-service-instance-id` (set by osp from the bucket's `instance`).
+ * Request headers osp replaces or must not pass: host (rebuilt for the endpoint), the client's signature and
+ * session token, the date and payload hash (re-signed), framing (content-length is recomputed), expect (osp
+ * answered it), aws-chunked framing headers (the body is decoded), the forwarding headers (`Forwarded`,
+ * `X-Forwarded-*`, `X-Real-IP`: osp trusts them only from `trustedProxies`, and a store that honours them
+ * must not be told a client's own claims) and `ibm-service-instance-id` (osp sets it itself from the
+ * bucket's `instance`: on CreateBucket in exchange.ts, on its own ListBuckets requests in list-buckets.ts).
  */
 const REQUEST_DROPPED = new Set([
   ...HOP_BY_HOP,

@@ -46,7 +46,7 @@ import {
 
 export interface GatewayDeps {
   readonly log: Logger;
-  /** Replaces the config's credentials (tests, and #4's shared sources). */
+  /** Replaces the config's credentials (tests, and the shared sources). */
   readonly credentials?: CredentialSource;
   /** Replaces the configured authorization sources. */
   readonly authorizer?: Authorizer;
@@ -249,7 +249,7 @@ export class GatewayCore {
       gatewayRequestChannel.publish(event);
     }
     if (!this.config.logging.accessLog) return;
-    // Its fields hold no secret, so it skips the logger's redaction pass (issue #16).
+    // Its fields hold no secret, so it skips the logger's redaction pass.
     writeAccessLine(this.log, {
       requestId: exchange.id,
       method: exchange.req.method,

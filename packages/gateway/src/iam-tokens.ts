@@ -1,9 +1,10 @@
 /**
- * IBM IAM bearer tokens shared by every worker on every host (#4, DESIGN.md "Budgets": one token request
- * per API key per refresh period for the whole cluster). The token lives in the cache's `iam` namespace
- * (L1 + Redis) under a hash of (IAM URL, API key); a fill takes the cluster-wide lock, so one process asks
- * IAM and the others read its result. Past 80 % of the token's life the cache refills in the background
- * while the current token keeps serving. `IamTokenProvider` does the HTTP and the backoff on 429/5xx.
+ * IBM IAM bearer tokens shared by every worker on every host (docs/architecture.md "Budgets": one token
+ * request per API key per refresh period for the whole cluster). The token lives in the cache's `iam`
+ * namespace (L1 + Redis) under a hash of (IAM URL, API key); a fill takes the cluster-wide lock, so one
+ * process asks IAM and the others read its result. Past 80 % of the token's life the cache refills in the
+ * background while the current token keeps serving. `IamTokenProvider` does the HTTP and the backoff on
+ * 429/5xx.
  */
 import { createHash } from "node:crypto";
 import type { CacheNamespace } from "@osp/cache";
@@ -25,7 +26,8 @@ export interface IamTokens {
 /**
  * At most one refused token dropped per process in this time. A store also answers 403 for reasons that have
  * nothing to do with the token (a retention-locked object, a bucket policy): without this bound, every such
- * request from any client would cost the cluster a token request, against DESIGN.md's one per refresh period.
+ * request from any client would cost the cluster a token request, against the budget of one per refresh
+ * period.
  */
 export const FORCED_REFRESH_INTERVAL_MS = 60_000;
 

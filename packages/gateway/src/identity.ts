@@ -1,5 +1,5 @@
 /**
- * Client identities: who an access key belongs to (#4). Sources, asked in this order:
+ * Client identities: who an access key belongs to. Sources, asked in this order:
  * 1. the config's `credentials` (in memory, no cache needed);
  * 2. credentials stored in Redis by `osp credentials add` (encrypted; see credential-store.ts);
  * 3. the `identity.hook` module's `lookupSecret(accessKeyId)`.

@@ -1,5 +1,5 @@
 /**
- * ListBuckets (issues #18 and #19): osp asks each endpoint that serves a configured bucket or glob for its
+ * ListBuckets: osp asks each endpoint that serves a configured bucket or glob for its
  * own listing (`GET /`, signed with the endpoint's credentials; once per IBM COS service instance named on
  * it), keeps each answer for `cache.listBucketsTtl`, maps the store's names back to client names
  * (bucket-patterns.ts) and merges them. A bucket the store does not have is not listed; one it has that no

@@ -1,5 +1,5 @@
 /**
- * Loads an operator's JS hook module (identity, authorization, upstream credentials: #4). Paths are
+ * Loads an operator's JS hook module (identity, authorization, upstream credentials). Paths are
  * resolved against the config file's directory, so a config and its hooks travel together. A module that
  * does not export the named function is a startup error, never a per-request surprise.
  */

@@ -1,5 +1,5 @@
 /**
- * Per-request quotas shared by the cluster through the cache (#4), both off by default:
+ * Per-request quotas shared by the cluster through the cache, both off by default:
  * - `presign.maxUses`: how many times one presigned URL may be used. Counted in Redis under a hash of its
  *   signature (unique per URL), the counter expiring with the URL.
  * - `rateLimit`: a token bucket per access key (Redis Lua, atomic), 503 SlowDown when empty; for unsigned

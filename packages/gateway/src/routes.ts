@@ -2,7 +2,8 @@
  * Bucket → upstream route, compiled once at startup from the config: the endpoint's origin, how it is
  * addressed, the bucket's name there and how osp authenticates to it. Exact keys are a map; glob keys a
  * list tried in order of specificity (bucket-patterns.ts resolves names against both). Endpoints come
- * only from the config, so no request can steer the gateway to a host of its choosing (DESIGN.md phase 4).
+ * only from the config, so no request can steer the gateway to a host of its choosing (docs/architecture.md
+ * "Resolve upstream").
  */
 import {
   applyBucketTemplate,
@@ -26,7 +27,7 @@ export type UpstreamAuth =
 
 export interface Endpoint {
   readonly name: string;
-  /** `scheme://host[:port]`, the undici pool key. */
+  /** `scheme://host[:port]`, the upstream pool key. */
   readonly origin: string;
   /** `host[:port]` as the Host header carries it (default ports omitted). */
   readonly host: string;

@@ -1,5 +1,5 @@
 /**
- * Which credentials osp uses toward a bucket's endpoint (#4): the endpoint's own from the config, or what
+ * Which credentials osp uses toward a bucket's endpoint: the endpoint's own from the config, or what
  * the `upstreamCredentials.hook` module's `upstreamCredentials(bucket, principal)` returns (the old
  * `bucket_creds_fetcher`): `{ type: "iam", apiKey, iamUrl? }`, `{ type: "hmac", accessKeyId,
  * secretAccessKey, region? }`, or null for the endpoint's own. Hook results are cached per bucket, or per

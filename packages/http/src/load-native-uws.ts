@@ -4,7 +4,7 @@ import type { UwsModule } from "./uws-types.js";
 /**
  * The one place uWebSockets.js is loaded. The package falls back to a slow pure-JS implementation, with only
  * a console warning, when its `.node` binary does not load (wrong Node ABI, glibc too old, `UWS_USE_FALLBACK`
- * set): osp must refuse to run on that (DESIGN.md "Dependencies").
+ * set): osp must refuse to run on that (docs/architecture.md "Dependencies").
  */
 
 /** Thrown when uWebSockets.js is missing, fails to load, or is its JS fallback. */

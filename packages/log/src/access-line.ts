@@ -2,7 +2,7 @@
  * The access log: one JSON line per request, written straight to the logger's destination. Its fields are
  * fixed and none can hold a secret (ids, names, codes, counts, timings, the peer address; never a header,
  * query string or key), so it skips pino's object walk and the redaction pass: ~1 µs a line where
- * `logger.info(fields)` cost ~25 (issue #16). The line is the one pino wrote, field for field: level, time,
+ * `logger.info(fields)` cost ~25. The line is the one pino wrote, field for field: level, time,
  * the logger's bindings (pid, name, slot), the request's fields, `"msg":"request"`.
  */
 import { type Logger, symbols } from "pino";

@@ -1,7 +1,7 @@
 /**
  * The redaction of every log line but the access line: a field named like a secret is replaced with
  * `[redacted]` at any depth. It replaces pino's `redact` with wildcard paths, which re-parsed its paths on
- * every call (~20 µs a line, issue #16); this walk costs well under a microsecond for the small objects osp
+ * every call (~20 µs a line); this walk costs well under a microsecond for the small objects osp
  * logs, and it censors at any depth where the wildcard list stopped at two levels.
  */
 

@@ -2,7 +2,7 @@
  * The one place osp creates loggers. Secrets never reach a log line at any level: every line but the access
  * line passes through `censorSecrets` (a field named like a secret is censored at any depth, errors
  * included), and the access line (access-line.ts) has only fields that cannot hold one. Callers log request
- * facts, never raw headers or query strings (DESIGN.md "Logs").
+ * facts, never raw headers or query strings (docs/operations.md "Logs").
  */
 import { type DestinationStream, type Logger, pino, stdSerializers } from "pino";
 import { censorSecrets } from "./censor-secrets.js";

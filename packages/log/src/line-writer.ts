@@ -2,7 +2,7 @@
  * Where a process's log lines go: a buffer of whole lines written to a file descriptor with write(2) from
  * the main thread, in batches of at most PIPE_BUF (4096) bytes, at the latest `flushIntervalMs` after the
  * first line of a batch. It replaces pino's asynchronous sonic-boom, which handed every write to the libuv
- * thread pool (a futex wake-up and a second thread per batch, ~8 µs a line, issue #16).
+ * thread pool (a futex wake-up and a second thread per batch, ~8 µs a line).
  *
  * - Batches of whole lines no larger than PIPE_BUF: a pipe keeps each write whole, so the cluster's
  *   processes, which share one stdout, never interleave inside a line.

@@ -2,7 +2,7 @@
  * Counters and histograms for the per-request metrics: a request adds to plain numbers in a Map (one
  * lookup by a string key), and the numbers become prom-client metrics only when the registry is read (a
  * scrape, the primary's collection). prom-client's own `inc(labels)` and `observe(labels, v)` hash and
- * validate the label object on every call, several µs a request (issue #16). Names, labels, buckets and
+ * validate the label object on every call, several µs a request. Names, labels, buckets and
  * values are prom-client's: the snapshot and the text are the same as before.
  *
  * A series key is its label values joined by `SEPARATOR`, in `labelNames` order; label values are bounded

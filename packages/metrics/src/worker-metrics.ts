@@ -25,7 +25,7 @@ export const POOL_WAIT_BUCKETS = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
 ];
 
-/** The contract's channel names (DESIGN.md, helper brief); the publishers own the event shapes. */
+/** The channel names the publishing packages define (a contract by name); they own the event shapes. */
 export const CHANNELS = {
   gatewayRequest: "osp:gateway:request",
   upstreamRequest: "osp:upstream:request",

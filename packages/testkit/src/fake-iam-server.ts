@@ -43,11 +43,11 @@ interface Answer {
 const GRANT_TYPE = "urn:ibm:params:oauth:grant-type:apikey";
 
 /**
- * A real HTTP server on 127.0.0.1 answering `POST /identity/token` as IBM IAM documents it (protocol.md §6.1):
- * form-encoded `grant_type=urn:ibm:params:oauth:grant-type:apikey&apikey=…` in, JSON `{access_token,
- * refresh_token: "not_supported", token_type: "Bearer", expires_in, expiration, …}` out; errors in IBM's
- * `{errorCode, errorMessage, context}` shape. BXNIM0415E (unknown key) is IBM's documented code; the other
- * BXNIM codes here are stand-ins: clients must key on the status, not on them.
+ * A real HTTP server on 127.0.0.1 answering `POST /identity/token` as IBM IAM documents it (docs/protocol.md
+ * "IAM tokens"): form-encoded `grant_type=urn:ibm:params:oauth:grant-type:apikey&apikey=…` in, JSON
+ * `{access_token, refresh_token: "not_supported", token_type: "Bearer", expires_in, expiration, …}` out;
+ * errors in IBM's `{errorCode, errorMessage, context}` shape. BXNIM0415E (unknown key) is IBM's documented
+ * code; the other BXNIM codes here are stand-ins: clients must key on the status, not on them.
  */
 export async function startFakeIamServer(options: FakeIamOptions = {}): Promise<FakeIamServer> {
   const validKeys = new Set(options.validApiKeys ?? ["osp-test-api-key"]);

@@ -3,7 +3,7 @@
  * cluster. Unlike s3rver it verifies SigV4 (headers, presigned, chunk signatures), decodes aws-chunked
  * bodies and computes `<md5>-N` multipart ETags, so it proves what osp sends upstream is right.
  * One monitor, one memstore OSD (data in RAM), cephx off, everything under one temporary directory
- * and bound to 127.0.0.1 on ports chosen at run time; see shared/reference/radosgw-upstream.md.
+ * and bound to 127.0.0.1 on ports chosen at run time.
  * Objects live in RAM, 1 GiB at most per harness. Pacific quirks a test may meet: no
  * STREAMING-UNSIGNED-PAYLOAD-TRAILER bodies (411), and an empty <ETag/> in CompleteMultipartUpload's
  * answer (the stored object has the right `<md5>-N` one).

@@ -1,7 +1,7 @@
 /**
  * A local S3 upstream for tests and the demo: s3rver (npm) in a child process. It checks the access
  * key of what osp re-signs (S3RVER/S3RVER) but, as seen in tests, not the signature itself: radosgw does. On Node 20 its
- * listing continuation tokens need `--openssl-legacy-provider` (performance-facts.md), hence the child.
+ * listing continuation tokens need `--openssl-legacy-provider`, hence the child.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";

@@ -1,6 +1,7 @@
 /**
- * Reading IBM IAM's answers to `POST /identity/token` (protocol.md §6.1). Nothing here echoes a response body
- * into a message: IAM error text could repeat what was sent, and what was sent contains the API key.
+ * Reading IBM IAM's answers to `POST /identity/token` (docs/protocol.md "IAM tokens"). Nothing here echoes a
+ * response body into a message: IAM error text could repeat what was sent, and what was sent contains the API
+ * key.
  */
 
 export interface ParsedIamToken {

@@ -7,7 +7,7 @@ const END = "-----END CERTIFICATE-----";
 /**
  * Reads a `caFile` at start-up and checks that it is PEM holding at least one certificate, each of which parses:
  * Node would take any file as `ca` and fail only at the first handshake, with a verification error that does not
- * name the file (#15). Throws `TypeError` naming `where` (the option's key path) and the file.
+ * name the file. Throws `TypeError` naming `where` (the option's key path) and the file.
  */
 export function readCaFile(path: string, where: string): Buffer {
   let pem: Buffer;

@@ -47,7 +47,7 @@ export interface ResponseHandler {
    */
   onData(chunk: Buffer): boolean;
   onComplete(): void;
-  /** Always an `S3Error` (table in map-upstream-error.ts), never a raw undici or socket error. */
+  /** Always an `S3Error` (table in map-upstream-error.ts), never a raw socket or parser error. */
   onError(err: S3Error): void;
 }
 

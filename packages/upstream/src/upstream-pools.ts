@@ -81,7 +81,7 @@ export class UpstreamPools {
     const port = url.port === "" ? (https ? 443 : 80) : Number(url.port);
     // TLS: the server name is the origin's host, never the request's host header (virtual-hosted buckets share
     // sockets); IP literals send none. Verification is always on; a `ca` replaces Node's roots for this origin.
-    // One secure context per pool: tls.connect() would build one per connection from `ca` (0.32 ms each, #15).
+    // One secure context per pool: tls.connect() would build one per connection from `ca` (0.32 ms each).
     const tls = https
       ? {
           servername: isIP(host) === 0 ? host : undefined,

@@ -1,4 +1,4 @@
-/** The queue and pause bounds (#15) and `discard()`, which gives the connection back after a refused request. */
+/** The queue and pause bounds and `discard()`, which gives the connection back after a refused request. */
 import assert from "node:assert/strict";
 import diagnosticsChannel from "node:diagnostics_channel";
 import { test } from "node:test";

@@ -1,5 +1,5 @@
 /**
- * h1's response parser against Node's llhttp (#15): hand-written responses and seeded mutations of them are fed
+ * h1's response parser against Node's llhttp: hand-written responses and seeded mutations of them are fed
  * to both, which must agree on status, headers, body bytes, end offset and keep-alive, or both refuse. The only
  * exceptions are the intentional differences of ALLOWED_DIFFERENCES below, each with its reason. Each input is
  * also fed to h1 whole, split at every point and byte by byte: the outcome must not depend on how it is split.

@@ -68,7 +68,7 @@ const errorCases: ErrorCase[] = [
   bad("a bare LF inside a header name", `${OK}X\nY: b\r\n${END}`),
   bad("a bare CR inside a header value", `${OK}X: a\rb\r\n${END}`),
   bad("a NUL inside a header value", `${OK}X: a\0b\r\n${END}`),
-  // Control bytes llhttp refuses too (#15): passed on, they would reach clients in osp's own response head.
+  // Control bytes llhttp refuses too: passed on, they would reach clients in osp's own response head.
   ...["\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f"].map((c) =>
     bad(`the control byte ${JSON.stringify(c)} inside a header value`, `${OK}X: a${c}b\r\n${END}`),
   ),

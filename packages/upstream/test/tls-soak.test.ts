@@ -1,5 +1,5 @@
 /**
- * A TLS soak (#15): many responses, each ended by the origin's close_notify right behind its last byte, read by a
+ * A TLS soak: many responses, each ended by the origin's close_notify right behind its last byte, read by a
  * caller that pauses and resumes at random. Every body must arrive byte for byte, whatever the framing
  * (Content-Length, chunked, or until the close itself), whatever TLS decrypted while the call was paused.
  */

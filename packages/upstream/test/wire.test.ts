@@ -35,8 +35,9 @@ test("reuses one keep-alive connection for sequential requests, HEAD included", 
     const outcome = await done;
     assert.equal(outcome.error, null);
     assert.equal(outcome.status, 200);
-    // undici marks the socket free in a microtask queued after onComplete; a request sent from inside that
-    // burst would find it busy and open another. Sequential here means one macrotask apart.
+    // The connection goes back to the pool only once the read that completed the response has been handled; a
+    // request sent before then would find it busy and open another. Sequential here means one macrotask
+    // apart.
     await new Promise(setImmediate);
   }
   assert.equal(srv.connections(), 1);

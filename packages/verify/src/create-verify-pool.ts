@@ -1,5 +1,5 @@
 /**
- * Where SigV4 verification work runs (issue #5, "Verification pool"): header/presigned signature checks,
+ * Where SigV4 verification work runs: header/presigned signature checks,
  * signing-key derivation on a cache miss, and the hashing of signed bodies (aws-chunked chunk signatures, the
  * hex `x-amz-content-sha256`), behind one interface whatever the mode:
  * - `inline`: everything on the event loop, exactly the sigv4 calls the gateway made before this package.

@@ -1,7 +1,7 @@
 import diagnosticsChannel from "node:diagnostics_channel";
 
 /**
- * `diagnostics_channel` events of the verify pool (names are the contract, see the helper brief / DESIGN.md);
+ * `diagnostics_channel` events of the verify pool (the names are the contract @osp/metrics subscribes to);
  * the server turns them into `osp_verify_pool_queue_length` and `osp_verify_pool_wait_seconds`. Events are
  * built only when a subscriber exists, so an unobserved pool pays one property read per task.
  */

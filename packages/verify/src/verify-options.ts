@@ -45,7 +45,7 @@ export const VERIFY_DEFAULTS = {
   /** Two batches: one being hashed on the thread while the next gathers (a 4 MiB window did no better). */
   windowBytes: 2 * 1024 * 1024,
   /**
-   * piscina's `maxQueue: 'auto'` rejected bursts (performance-facts.md). A body holds at most
+   * piscina's `maxQueue: 'auto'` rejected bursts in early measurements. A body holds at most
    * windowBytes / batchBytes + 1 queue entries (reserved when it starts), so 1024 is room for 341 bodies in
    * flight per thread; past that new bodies stay inline.
    */

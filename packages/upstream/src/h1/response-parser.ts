@@ -6,7 +6,7 @@
  * parser, which test/response-parser-differential.test.ts compares it with) about the rest: control bytes in
  * field values, whitespace in chunk-size lines, malformed chunk extensions and trailer lines. Anything refused is
  * an `UpstreamProtocolError` and the connection must be closed. Every byte is looked at a bounded number of
- * times, however hostile the input and however it is split into reads (#15).
+ * times, however hostile the input and however it is split into reads.
  */
 
 /** A response the parser cannot accept; `code` is stable (map-upstream-error.ts maps it). */
@@ -511,7 +511,7 @@ function headerNameEnd(line: string): number {
 
 /**
  * The value of a header line from `from`, without surrounding blanks (a loop: a regex trimming both ends is
- * quadratic in a run of blanks, #15); throws on a byte no field value may hold.
+ * quadratic in a run of blanks); throws on a byte no field value may hold.
  */
 function headerValue(line: string, from: number): string {
   let first = line.length;
