@@ -52,7 +52,7 @@ bench-quick: build
 bench-scaling: build
 	node bench/dist/proxy/run.js --scaling $${BENCH_WORKERS:-1,2,4,8,16} $(BENCH_ARGS)
 
-# What identity and authorization add per request, warm and cold, against a local redis-server (#4).
+# What identity and authorization add per request, warm and cold, against a local redis-server.
 bench-identity: build
 	node bench/dist/identity/run.js
 

@@ -1,5 +1,5 @@
 /**
- * `make bench-identity` (#4): what identity and authorization add per request, in one worker, against a
+ * `make bench-identity`: what identity and authorization add per request, in one worker, against a
  * real redis-server. Each scenario runs the gateway's own phases 2 and 3 exactly as a request does —
  * credential lookup, signing key, signature check, request quotas, authorization — through a GatewayCore
  * built from a config, so the figures include the cache, Redis round trips, decryption and hooks.

@@ -1,5 +1,5 @@
 /**
- * Micro-benchmarks of the per-request bookkeeping (issue #16), called by `run.ts`: the access log line and
+ * Micro-benchmarks of the per-request bookkeeping, called by `run.ts`: the access log line and
  * the metrics updates, in CPU µs per request (user + system of every thread of the process, so a log write
  * handed to the thread pool counts too). Lines go to a file on tmpfs through the logger osp's processes
  * use; requests are completed in bursts of 8 per event-loop turn, as a busy worker completes them.

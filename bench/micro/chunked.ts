@@ -1,10 +1,10 @@
 /**
- * Micro-benchmarks of aws-chunked decoding, body verification and the flexible checksums (protocol.md §3).
- * Every case processes the same 8 MiB of random payload fed in 64 KiB writes (a network-sized read), and
- * the cases run interleaved, round after round, so that a noisy neighbour hits them all alike (the baseline and
- * signed decoding in a group of their own, for a like-for-like ratio). Figures are
- * MB (10^6 bytes) of payload per CPU-second of this process (`process.cpuUsage`, which a busy neighbour does
- * not inflate the way it does wall time), median of the rounds after warm-up.
+ * Micro-benchmarks of aws-chunked decoding, body verification and the flexible checksums (docs/protocol.md
+ * "aws-chunked", "Checksums"). Every case processes the same 8 MiB of random payload fed in 64 KiB writes (a
+ * network-sized read), and the cases run interleaved, round after round, so that a noisy neighbour hits them
+ * all alike (the baseline and signed decoding in a group of their own, for a like-for-like ratio). Figures
+ * are MB (10^6 bytes) of payload per CPU-second of this process (`process.cpuUsage`, which a busy neighbour
+ * does not inflate the way it does wall time), median of the rounds after warm-up.
  *
  * The issue's target is the ratio row: signed chunk decoding ≥ 80 % of raw SHA-256 over the same bytes.
  */

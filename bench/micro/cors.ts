@@ -1,5 +1,5 @@
 /**
- * The CORS step's cost per request (issue #19), called by `run.ts`: what the pipeline adds for a bucket with
+ * The CORS step's cost per request, called by `run.ts`: what the pipeline adds for a bucket with
  * `cors` rules to a request without an Origin header (the map lookup, one pass over the request headers and
  * one over the store's response headers), to one whose Origin matches (the headers built), and a preflight's
  * answer. A bucket without rules costs one `null` check, measured as the baseline row.

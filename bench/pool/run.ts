@@ -1,5 +1,5 @@
 /**
- * bench/pool (issue #5, "Verification pool"): the verify pool's modes side by side on signed requests.
+ * bench/pool: the verify pool's modes side by side on signed requests.
  * - small requests: the signature with a cached key, and with a key missed every time (derivation too);
  * - signed bodies of 1, 8 and 64 MiB, aws-chunked (64 KiB chunks) and hex, one at a time and several at
  *   once, streamed in 64 KiB pieces; the 64 MiB chunked body also paced at a client link's speed (event-loop

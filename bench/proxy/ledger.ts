@@ -1,5 +1,5 @@
 /**
- * The cost ledger of issue #16: where osp's CPU per request goes, part by part (HTTP front, auth,
+ * The cost ledger: where osp's CPU per request goes, part by part (HTTP front, auth,
  * authorization, re-sign, upstream client, response relay, access log, metrics, GC, kernel…), measured in
  * one extra wrk run of a scenario against osp. `perf record -e cpu-clock -g` samples every thread of osp's
  * tree while it is on a CPU (kernel and user alike, so a system call's cost lands where it is paid); osp

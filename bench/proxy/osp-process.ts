@@ -29,7 +29,7 @@ export interface OspOptions {
    * `credentials` (this many keys), or nowhere (no cold scenario).
    */
   readonly cold: { readonly source: "hook" } | { readonly source: "config"; readonly keys: number } | null;
-  /** Upstream connections per worker: at least the client connections (performance-facts.md). */
+  /** Upstream connections per worker: at least the client connections (fewer lost 20–30 % of throughput). */
   readonly poolConnections: number;
   readonly verifyMode: "inline" | "pool" | "auto";
   /** `limits.spoolTotalBytes` in MiB; null: osp's default. */

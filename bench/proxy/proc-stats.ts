@@ -1,6 +1,6 @@
 /**
  * CPU time and memory of process trees, read from /proc (Linux): CPU per request is the figure that varies
- * least between rounds on a shared machine (performance-facts.md: ~9 % against ~18 % for req/s).
+ * least between rounds on a shared machine (measured here: ~9 % between rounds against ~18 % for req/s).
  * A tree is a root pid and its descendants (osp's primary and its workers, nginx's master and its workers);
  * piscina threads are threads of a worker, so their CPU counts in that worker's.
  */

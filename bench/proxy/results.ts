@@ -30,7 +30,7 @@ export interface RoundFigures {
   readonly gatewayProcesses: number;
   /**
    * System calls of the gateway's processes (every thread) ÷ requests, counted by perf (syscalls.ts); null
-   * without a gateway or without a usable perf, absent in files written before issue #16.
+   * without a gateway or without a usable perf, absent in files written before it was counted.
    */
   readonly gatewaySyscallsPerRequest?: number | null;
   readonly primaryRssMiB: number | null;
@@ -84,7 +84,7 @@ export interface ScenarioResult {
   readonly notes: readonly string[];
   /**
    * osp's CPU per request part by part, from one more run under perf (ledger.ts); null where perf could
-   * not sample; absent where no ledger was asked for (and in files written before issue #16's ledger).
+   * not sample; absent where no ledger was asked for (and in files written before the ledger existed).
    */
   readonly ledger?: Ledger | null;
 }
@@ -154,7 +154,7 @@ export interface SuiteResult {
     readonly spoolMiB?: number | null;
     /**
      * osp's logging outside the `-nolog` scenarios: `default` (access log on, level info, to a file). Absent
-     * in files written before issue #16, whose osp ran quiet (no access log, level warn).
+     * in files written before it was recorded, whose osp ran quiet (no access log, level warn).
      */
     readonly ospLogging?: "default";
     /** Scenarios with a cost ledger; osp then ran with the ledger's Node flags (absent before it existed). */

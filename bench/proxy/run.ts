@@ -1,5 +1,5 @@
 /**
- * `make bench-proxy` (and `make bench`): the benchmark suite of issue #6, end to end on one machine.
+ * `make bench-proxy` (and `make bench`): the benchmark suite, end to end on one machine.
  * Starts an origin nginx (static objects, WebDAV PUT), the bearer upstream of the IAM scenario (testkit, its
  * own process), osp (`osp serve`, `workers: N`) and nginx `proxy_pass` with as many workers; runs every
  * scenario against the upstream alone, nginx and osp with wrk (warm-up, then rounds alternating the

@@ -1,5 +1,5 @@
 /**
- * The load scenarios of the suite (issue #6): what each sends, to which port of each target, and what it
+ * The load scenarios of the suite: what each sends, to which port of each target, and what it
  * measures. The memory scenario (1 GiB through osp, peak RSS) is not a wrk scenario: see memory.ts.
  */
 import { coldKey } from "./cold-identity.js";

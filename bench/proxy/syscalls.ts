@@ -1,8 +1,8 @@
 /**
- * System calls of a gateway's processes during a round (issue #16: osp made 6.1 per proxied GET where
- * nginx made 4.3), counted by `perf stat -e raw_syscalls:sys_enter` attached to every thread of the tree: a
- * kernel counter with no ptrace stop per call, so the round runs at its usual speed (strace -c does not).
- * Where perf is missing or not permitted (perf_event_paranoid, containers) the figure is null.
+ * System calls of a gateway's processes during a round (osp made 6.1 per proxied GET where nginx made
+ * 4.3 when this was written), counted by `perf stat -e raw_syscalls:sys_enter` attached to every thread of
+ * the tree: a kernel counter with no ptrace stop per call, so the round runs at its usual speed (strace -c
+ * does not). Where perf is missing or not permitted (perf_event_paranoid, containers) the figure is null.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 

@@ -1,6 +1,6 @@
 /**
- * Shared by the deployment-kit tests: where deploy/ is, YAML parsing, the metric contract of DESIGN.md
- * ("Metrics"), and finding the Debian tools (haproxy, nginx, promtool…) that validate the examples.
+ * Shared by the deployment-kit tests: where deploy/ is, YAML parsing, the metric contract (docs/operations.md
+ * "Metrics"), and finding the Debian tools (haproxy, nginx, promtool…) that validate the examples.
  */
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, readFileSync } from "node:fs";
@@ -55,8 +55,8 @@ export function parseYaml(relative: string): unknown {
 }
 
 /**
- * osp's metrics and their labels (DESIGN.md "Metrics"; the contract the dashboard and alerts are written
- * against). Histograms also expose `_bucket` (with `le`), `_sum` and `_count`.
+ * osp's metrics and their labels (docs/operations.md "Metrics"; the contract the dashboard and alerts are
+ * written against). Histograms also expose `_bucket` (with `le`), `_sum` and `_count`.
  */
 export const METRICS: Readonly<
   Record<string, { readonly labels: readonly string[]; readonly histogram?: true }>

@@ -38,7 +38,8 @@ describe("containers", () => {
     const mount = (osp.volumes ?? []).find((v) => v.endsWith(":/etc/osp/osp.yaml:ro"));
     assert.equal(mount, "../docker/osp.yaml:/etc/osp/osp.yaml:ro");
     const config = compileConfig(readDeploy("docker/osp.yaml"), "deploy/docker/osp.yaml", env);
-    // Reachable from the other containers, on DESIGN.md's ports, through services that exist.
+    // Reachable from the other containers, on osp's default ports (docs/operations.md "Ports"), through
+    // services that exist.
     assert.equal(config.listen.port, 6190);
     assert.equal(config.admin.port, 9090);
     assert.equal(config.admin.host, "0.0.0.0");

@@ -1,5 +1,5 @@
 /**
- * Public reads (issue #19): unsigned requests are the principal `anonymous` only where a rule names it, may
+ * Public reads: unsigned requests are the principal `anonymous` only where a rule names it, may
  * then read objects and list names under the rule's prefixes, and nothing else; the store is checked after
  * every refused write. Off by default. Against s3rver and radosgw.
  */

@@ -1,5 +1,5 @@
 /**
- * The attack corpus of issue #14 ("the upstream request carries only what osp understood and authorized"),
+ * The attack corpus ("the upstream request carries only what osp understood and authorized"),
  * as data: who sends what, what osp must answer, and what the store may hold afterwards. The table is in
  * attack-table.ts; this module holds the principals, the seeded objects, the request sender and the judge.
  *

@@ -1,5 +1,5 @@
 /**
- * Issue #14's attack corpus: "the upstream request carries only what osp understood and authorized". A shared
+ * The attack corpus: "the upstream request carries only what osp understood and authorized". A shared
  * bucket `data`; carol may read, write, delete and list only under `carol/`; dave everything on `data` but
  * nothing under `secret/`; neither has `admin`. Each hostile request (dot segments, path-like query values,
  * oracles, unverified bytes, privileged headers: attack-table.ts) is judged by what the store holds

@@ -1,5 +1,5 @@
 /**
- * The cases of issue #14's attack corpus, one row each (see attack-cases.ts for how each is judged). Paths
+ * The cases of the attack corpus, one row each (see attack-cases.ts for how each is judged). Paths
  * are sent exactly as written: `..`, `%2e`, raw `#` and `\` included; `{uploadId}` is carol's real upload.
  */
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";

@@ -1,5 +1,5 @@
 /**
- * A real browser through osp (issue #19): headless Chromium loads a page from another origin (another port)
+ * A real browser through osp: headless Chromium loads a page from another origin (another port)
  * whose script uploads through a presigned PUT (with a signed x-amz-meta header, so the browser preflights)
  * and reads the object back through a presigned GET, then writes what it saw into the DOM (`--dump-dom`).
  * The same page loaded from an origin no rule allows must fail, and leave nothing at the store. Skipped where

@@ -1,5 +1,5 @@
 /**
- * CORS answered by osp from a bucket's `cors` rules (issue #19): preflights allowed and refused without a
+ * CORS answered by osp from a bucket's `cors` rules: preflights allowed and refused without a
  * byte reaching the store, CORS headers on actual responses (the store's answers and osp's own errors),
  * none for another origin, and buckets without rules unchanged. Against s3rver and radosgw.
  */

@@ -358,7 +358,8 @@ authorization:
     } finally {
       client.destroy();
     }
-    // DESIGN.md "Budgets": one token request per API key per refresh period, for the whole cluster.
+    // docs/architecture.md "Budgets": one token request per API key per refresh period, for the whole
+    // cluster.
     assert.ok(
       iam.stats.tokensIssued <= 3,
       `a client's refused requests made osp fetch ${iam.stats.tokensIssued} IAM tokens`,

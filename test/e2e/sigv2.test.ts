@@ -1,5 +1,5 @@
 /**
- * AWS Signature Version 2 through osp (`auth.sigV2: true`, issue #18 item 2): real V2 clients — s3cmd
+ * AWS Signature Version 2 through osp (`auth.sigV2: true`): real V2 clients — s3cmd
  * (Debian's, `signature_v2 = True`, and its `signurl`, which always signs V2) and boto3 with
  * `signature_version='s3'` — to s3rver and radosgw, then osp's answers to hand-signed V2 requests: refused
  * when off, two mechanisms, expiry, a wrong signature, the authorization rules and presign.maxUses applied

@@ -120,7 +120,7 @@ function suiteSection(r: SuiteResult, heading: string, chart: string): string {
 }
 
 /**
- * The cost ledger (issue #16): osp's CPU µs per request part by part, one column per scenario that has
+ * The cost ledger: osp's CPU µs per request part by part, one column per scenario that has
  * one, the nginx proxy's CPU per request of the same scenario below it for scale.
  */
 function ledgerSection(r: SuiteResult): string[] {
