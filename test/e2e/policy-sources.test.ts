@@ -35,6 +35,7 @@ describe("hooks: authorization, identity and upstream credentials", () => {
       `export async function authorize(facts) {
   globalThis.ospAuthzCalls += 1;
   if (facts.key === "throws.txt") throw new Error("policy bug");
+  if (facts.key === "throws-null.txt") throw null;
   return !(facts.key ?? "").startsWith("hook-denied/");
 }`,
     );
@@ -105,6 +106,13 @@ presign: { maxUses: 2 }`,
       403,
     );
     assert.ok(lines.some((l) => l.includes("authorization hook threw") && l.includes("policy bug")));
+    // A hook may throw what is no Error: still a logged deny, not a 500.
+    await rejectsWith(
+      s3.send(new GetObjectCommand({ Bucket: "data", Key: "throws-null.txt" })),
+      "AccessDenied",
+      403,
+    );
+    assert.ok(lines.some((l) => l.includes("authorization hook threw") && l.includes('"err":"null"')));
     const got = await s3.send(new GetObjectCommand({ Bucket: "data", Key: "ok.txt" }));
     assert.equal(await got.Body?.transformToString(), "ok");
   });

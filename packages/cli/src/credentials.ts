@@ -3,9 +3,11 @@
  * worker on every host sharing that Redis sees a change within a second, without a restart. Needs the
  * config's `redis` and `identity.secretsKey` (secrets are stored encrypted with it, never in the clear).
  */
+
 import { randomBytes } from "node:crypto";
 import { createCache } from "@osp/cache";
 import { ConfigError, loadConfigFile } from "@osp/config";
+import { errorMessage } from "@osp/errors";
 import { createCredentialStore } from "@osp/gateway";
 import { optionValue } from "./options.js";
 
@@ -56,7 +58,7 @@ export async function runCredentials(args: readonly string[]): Promise<number> {
     if (store === null) throw new Error("the credential store is not available");
     return await perform(action, rest, store);
   } catch (err) {
-    process.stderr.write(`osp credentials: ${(err as Error).message}\n`);
+    process.stderr.write(`osp credentials: ${errorMessage(err)}\n`);
     return 1;
   } finally {
     await cache.close();

@@ -1,5 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { errorMessage } from "@osp/errors";
 
 const BEGIN = "-----BEGIN CERTIFICATE-----";
 const END = "-----END CERTIFICATE-----";
@@ -14,7 +15,7 @@ export function checkCaFile(path: string): string | null {
   try {
     text = readFileSync(path, "latin1");
   } catch (err) {
-    return `cannot read ${path}: ${(err as Error).message}`;
+    return `cannot read ${path}: ${errorMessage(err)}`;
   }
   let count = 0;
   for (let at = text.indexOf(BEGIN); at >= 0; at = text.indexOf(BEGIN, at + BEGIN.length)) {
@@ -23,7 +24,7 @@ export function checkCaFile(path: string): string | null {
     try {
       new X509Certificate(text.slice(at, end + END.length));
     } catch (err) {
-      return `certificate ${count + 1} in ${path} does not parse: ${(err as Error).message}`;
+      return `certificate ${count + 1} in ${path} does not parse: ${errorMessage(err)}`;
     }
     count++;
   }

@@ -3,7 +3,9 @@
  * All problems are collected and reported at once, each with its key path; nothing outside this package
  * reads `process.env`.
  */
+
 import { readFileSync } from "node:fs";
+import { errorMessage } from "@osp/errors";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { checkBucketKeys } from "./check-bucket-keys.js";
@@ -44,7 +46,7 @@ export function loadConfigFile(
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new ConfigError(file, [{ path: "", message: `cannot read file: ${(err as Error).message}` }]);
+    throw new ConfigError(file, [{ path: "", message: `cannot read file: ${errorMessage(err)}` }]);
   }
   return compileConfig(text, file, env);
 }

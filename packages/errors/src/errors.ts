@@ -195,3 +195,17 @@ export function renderErrorXml(
   if (hostId !== undefined) body += `<HostId>${escapeXml(hostId)}</HostId>`;
   return body + "</Error>";
 }
+
+/**
+ * The message of anything thrown: an Error's message, or the thrown value as text. Hooks are user code and
+ * may throw a string, `null` or an object; reading `.message` off those would throw again from inside the
+ * catch that was meant to turn the failure into a logged refusal.
+ */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  try {
+    return String(err);
+  } catch {
+    return Object.prototype.toString.call(err);
+  }
+}

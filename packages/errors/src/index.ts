@@ -1,4 +1,5 @@
 export {
+  errorMessage,
   escapeXml,
   isS3Error,
   renderErrorXml,

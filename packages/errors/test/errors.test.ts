@@ -37,3 +37,12 @@ test("drops characters XML 1.0 cannot carry", () => {
   const xml = renderErrorXml(new S3Error("InvalidURI", "bad\u0001key"), "R");
   assert.match(xml, /<Message>badkey<\/Message>/);
 });
+
+test("errorMessage reads anything thrown", async () => {
+  const { errorMessage } = await import("../src/index.js");
+  assert.equal(errorMessage(new TypeError("boom")), "boom");
+  assert.equal(errorMessage("text"), "text");
+  assert.equal(errorMessage(null), "null");
+  assert.equal(errorMessage(undefined), "undefined");
+  assert.equal(errorMessage(Object.create(null)), "[object Object]");
+});

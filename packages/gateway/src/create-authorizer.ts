@@ -6,9 +6,11 @@
  * allow, `cache.denyTtl` for deny) under a key built from `authorization.cacheKey` facts only. A hook that
  * throws, a webhook that is down, slow or answers nonsense: AccessDenied (fail closed), logged.
  */
+
 import { createHash } from "node:crypto";
 import type { Cache } from "@osp/cache";
 import type { Config } from "@osp/config";
+import { errorMessage } from "@osp/errors";
 import type { Logger } from "@osp/log";
 import { sendUpstreamBuffered, type UpstreamPools } from "@osp/upstream";
 import { type Authorizer, type AuthzFacts, compileRules } from "./authorize.js";
@@ -39,7 +41,7 @@ export async function createAuthorizer(
       try {
         return isAllow(await fn(facts));
       } catch (err) {
-        log.error({ err: (err as Error).message, operation: facts.operation }, "authorization hook threw");
+        log.error({ err: errorMessage(err), operation: facts.operation }, "authorization hook threw");
         return false;
       }
     });
@@ -134,7 +136,7 @@ function createWebhook(
       return isAllow((JSON.parse(response.body.toString("utf8")) as { result?: unknown }).result);
     } catch (err) {
       log.warn(
-        { err: (err as Error).message, webhook: url.origin + url.pathname },
+        { err: errorMessage(err), webhook: url.origin + url.pathname },
         "authorization webhook failed",
       );
       return false;

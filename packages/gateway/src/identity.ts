@@ -9,7 +9,7 @@
  */
 import type { Cache } from "@osp/cache";
 import type { Config } from "@osp/config";
-import { S3Error } from "@osp/errors";
+import { errorMessage, S3Error } from "@osp/errors";
 import type { Logger } from "@osp/log";
 import { gatewayNamespaces } from "./cache-namespaces.js";
 import { CredentialStore, parseSecretsKey } from "./credential-store.js";
@@ -80,7 +80,7 @@ export async function createCredentialSource(
         stored = await store.lookup(accessKeyId);
       } catch (err) {
         // Redis is down and the key is not cached here: a retryable answer, not "unknown key".
-        log.warn({ err: (err as Error).message, accessKeyId }, "credential store unavailable");
+        log.warn({ err: errorMessage(err), accessKeyId }, "credential store unavailable");
         if (hook === null) throw unavailable("The credential store is unavailable.");
         stored = null;
       }
@@ -95,7 +95,7 @@ export async function createCredentialSource(
     try {
       result = await hook(accessKeyId);
     } catch (err) {
-      log.error({ err: (err as Error).message, accessKeyId }, "identity hook failed");
+      log.error({ err: errorMessage(err), accessKeyId }, "identity hook failed");
       throw unavailable("The identity lookup failed.");
     }
     return { value: hookCredential(accessKeyId, result, log) };

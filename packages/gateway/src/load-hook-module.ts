@@ -3,9 +3,11 @@
  * resolved against the config file's directory, so a config and its hooks travel together. A module that
  * does not export the named function is a startup error, never a per-request surprise.
  */
+
 import { statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { errorMessage } from "@osp/errors";
 
 /** Imports `path` and returns its export `name` (a function). Throws an Error naming the file and export. */
 export async function loadHookFunction<F extends (...args: never[]) => unknown>(
@@ -21,7 +23,7 @@ export async function loadHookFunction<F extends (...args: never[]) => unknown>(
     const url = `${pathToFileURL(file).href}?mtime=${statSync(file).mtimeMs}`;
     module = (await import(url)) as Record<string, unknown>;
   } catch (err) {
-    throw new Error(`hook module ${file}: cannot be loaded: ${(err as Error).message}`);
+    throw new Error(`hook module ${file}: cannot be loaded: ${errorMessage(err)}`);
   }
   const fn = module[name] ?? (module.default as Record<string, unknown> | undefined)?.[name];
   if (typeof fn !== "function") {

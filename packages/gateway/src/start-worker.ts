@@ -2,7 +2,9 @@
  * The entry point of one worker: the HTTP front on the S3 listener, every request handed to a new
  * `Exchange`. Process management (forking, signals, reload) lives elsewhere and only calls this.
  */
+
 import type { Config } from "@osp/config";
+import { errorMessage } from "@osp/errors";
 import { startHttpServer } from "@osp/http";
 import { Exchange } from "./exchange.js";
 import { GatewayCore, type GatewayDeps } from "./gateway-core.js";
@@ -100,7 +102,7 @@ export async function startWorker(config: Config, deps: GatewayDeps): Promise<Wo
       core = fresh;
       currentDeps = nextDeps;
       void retire(old, options.drainMs ?? 30_000).catch((err: unknown) =>
-        nextDeps.log.error({ err: (err as Error).message }, "closing the replaced gateway core failed"),
+        nextDeps.log.error({ err: errorMessage(err) }, "closing the replaced gateway core failed"),
       );
     },
     async close(deadlineMs = 10_000, options = {}) {

@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import type { Cache } from "@osp/cache";
 import type { Config } from "@osp/config";
-import { S3Error } from "@osp/errors";
+import { errorMessage, S3Error } from "@osp/errors";
 import type { Logger } from "@osp/log";
 import { IamTokenProvider, type UpstreamPools } from "@osp/upstream";
 import { gatewayNamespaces } from "./cache-namespaces.js";
@@ -73,7 +73,7 @@ export async function createUpstreamAuthResolver(
         try {
           result = await fn(route.bucket, principal);
         } catch (err) {
-          log.error({ err: (err as Error).message, bucket: route.bucket }, "upstream credentials hook threw");
+          log.error({ err: errorMessage(err), bucket: route.bucket }, "upstream credentials hook threw");
           throw new S3Error("ServiceUnavailable", "Upstream credentials are unavailable.", {
             source: "internal",
           });

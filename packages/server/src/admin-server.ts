@@ -3,8 +3,10 @@
  * for Prometheus, `/healthz` and `/readyz` for the load balancer, `/workers` for people. Bound to
  * 127.0.0.1 by default; with `admin.token` every request needs `Authorization: Bearer <token>`.
  */
+
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { errorMessage } from "@osp/errors";
 import type { Logger } from "@osp/log";
 
 export interface AdminHandlers {
@@ -31,7 +33,7 @@ export async function startAdminServer(
   let expected = digest(options.token);
   const server = createServer((req, res) => {
     void answer(req, res).catch((err: unknown) => {
-      log.error({ err: (err as Error).message, path: pathOf(req) }, "admin request failed");
+      log.error({ err: errorMessage(err), path: pathOf(req) }, "admin request failed");
       if (!res.headersSent) send(res, 500, "text/plain; charset=utf-8", "internal error\n");
       else res.destroy();
     });

@@ -4,11 +4,13 @@
  * SIGHUP reloads the config (a config with problems is refused, each problem logged, and the old one
  * keeps serving).
  */
+
 import cluster from "node:cluster";
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { type Config, ConfigError, compileConfig } from "@osp/config";
+import { errorMessage } from "@osp/errors";
 import type { Logger, LogLevel } from "@osp/log";
 import { createPrimaryMetrics, renderClusterMetrics } from "@osp/metrics";
 import { type AdminServer, startAdminServer } from "./admin-server.js";
@@ -47,7 +49,7 @@ function loadConfig(file: string, generation: number): Loaded {
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new ConfigError(file, [{ path: "", message: `cannot read file: ${(err as Error).message}` }]);
+    throw new ConfigError(file, [{ path: "", message: `cannot read file: ${errorMessage(err)}` }]);
   }
   const config = compileConfig(text, file);
   return {
@@ -128,7 +130,7 @@ export async function runPrimary(configFile: string, options: PrimaryOptions): P
     admin = await startAdminServer(adminOptions(current.config), handlers, log);
   } catch (err) {
     log.fatal(
-      { err: (err as Error).message, ...adminOptions(current.config), token: undefined },
+      { err: errorMessage(err), ...adminOptions(current.config), token: undefined },
       "admin listener failed",
     );
     await logger.flush();
@@ -187,7 +189,7 @@ export async function runPrimary(configFile: string, options: PrimaryOptions): P
       }
     } catch (err) {
       await newAdmin?.close();
-      log.error({ err: (err as Error).message }, "config reload failed; still serving the previous config");
+      log.error({ err: errorMessage(err) }, "config reload failed; still serving the previous config");
       metrics.configReloaded("error");
       return;
     }

@@ -1,5 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { errorMessage } from "@osp/errors";
 
 const BEGIN = "-----BEGIN CERTIFICATE-----";
 const END = "-----END CERTIFICATE-----";
@@ -14,7 +15,7 @@ export function readCaFile(path: string, where: string): Buffer {
   try {
     pem = readFileSync(path);
   } catch (err) {
-    throw new TypeError(`${where}: cannot read ${path}: ${(err as Error).message}`, { cause: err });
+    throw new TypeError(`${where}: cannot read ${path}: ${errorMessage(err)}`, { cause: err });
   }
   const text = pem.toString("latin1");
   let count = 0;
@@ -25,7 +26,7 @@ export function readCaFile(path: string, where: string): Buffer {
       new X509Certificate(text.slice(at, end + END.length));
     } catch (err) {
       throw new TypeError(
-        `${where}: certificate ${count + 1} in ${path} does not parse: ${(err as Error).message}`,
+        `${where}: certificate ${count + 1} in ${path} does not parse: ${errorMessage(err)}`,
         {
           cause: err,
         },
