@@ -3,8 +3,10 @@
  * optional cluster-wide fill lock, refresh-ahead and invalidation. The Cache (create-cache.ts) owns the
  * shared pieces: the L1 store, the Redis link and the pub/sub messages.
  */
+
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
+import { errorMessage } from "@osp/errors";
 import { type CacheLookupEvent, cacheLookupChannel } from "./cache-channels.js";
 import type { CacheLogger, CacheNamespace, Fill, NamespaceOptions } from "./cache-types.js";
 import { L1Entry, type L1Store } from "./l1-store.js";
@@ -105,7 +107,9 @@ export class CacheNamespaceImpl<T> implements CacheNamespace<T> {
   async invalidate(key: string): Promise<void> {
     this.dropLocal(key);
     const link = this.host.link;
-    if (this.options.shared && link !== null) await link.del(this.redisPrefix + key).catch(() => {});
+    if (this.options.shared && link !== null) {
+      await link.del(this.redisPrefix + key).catch((err) => this.sharedDeleteFailed(err));
+    }
     await this.host.publishInvalidation(this.name, key);
   }
 
@@ -113,9 +117,19 @@ export class CacheNamespaceImpl<T> implements CacheNamespace<T> {
     this.dropLocal(null);
     const link = this.host.link;
     if (this.options.shared && link !== null) {
-      await link.deleteMatching(`${escapeGlob(this.redisPrefix)}*`).catch(() => {});
+      await link
+        .deleteMatching(`${escapeGlob(this.redisPrefix)}*`)
+        .catch((err) => this.sharedDeleteFailed(err));
     }
     await this.host.publishInvalidation(this.name, null);
+  }
+
+  /** An invalidation that could not reach Redis is said once in the log, never swallowed. */
+  private sharedDeleteFailed(err: unknown): void {
+    this.host.log.warn(
+      { namespace: this.name, err: errorMessage(err) },
+      "cache entry not deleted from Redis: other processes may read it until its TTL ends",
+    );
   }
 
   /** Drops one key (null: all) from this process's L1; loads in flight are not stored. */

@@ -4,7 +4,9 @@
  * stand-ins for counters and buckets. Redis being down never makes a call throw or wait past
  * commandTimeoutMs, except the hash store, whose callers need to know a write did not happen.
  */
+
 import { randomUUID } from "node:crypto";
+import { errorMessage } from "@osp/errors";
 import { type CacheRedisEvent, cacheRedisChannel } from "./cache-channels.js";
 import { CacheNamespaceImpl, type NamespaceHost } from "./cache-namespace.js";
 import type {
@@ -213,7 +215,13 @@ class CacheImpl implements Cache, NamespaceHost {
   async publishInvalidation(namespace: string, key: string | null): Promise<void> {
     if (this.link === null) return;
     const message: InvalidationMessage = { sender: this.id, namespace, key };
-    await this.link.publish(this.invalidateChannel, JSON.stringify(message)).catch(() => {});
+    await this.link.publish(this.invalidateChannel, JSON.stringify(message)).catch((err) => {
+      // When Redis returns every L1 is flushed (outage recovery), so the entries end then at the latest.
+      this.log.warn(
+        { namespace, err: errorMessage(err) },
+        "cache invalidation not published: other processes keep their entries until they expire or Redis returns",
+      );
+    });
   }
 
   waitForFill(id: string, ms: number): Promise<void> {
@@ -236,6 +244,7 @@ class CacheImpl implements Cache, NamespaceHost {
   }
 
   async announceFill(namespace: string, key: string): Promise<void> {
+    // Harmless when lost: a waiter wakes at its own timeout and reads Redis itself.
     await this.link?.publish(this.filledChannel, JSON.stringify({ namespace, key })).catch(() => {});
   }
 

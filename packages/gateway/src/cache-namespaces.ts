@@ -35,6 +35,8 @@ export function gatewayNamespaces(cache: Cache, config: Config): GatewayNamespac
     if (known.policy !== policy) {
       known.policy = policy;
       const { authz, credential, upstreamCredential } = known.namespaces;
+      // A failure to reach the other processes is logged by the cache itself (cache-namespace.ts); the catch
+      // only keeps an unexpected rejection from taking the worker down.
       for (const ns of [authz, credential, upstreamCredential]) void ns.invalidateAll().catch(() => {});
     }
     return known.namespaces;

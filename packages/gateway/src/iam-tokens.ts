@@ -72,7 +72,7 @@ export class SharedIamTokens implements IamTokens {
     if (now - this.#lastForcedMs < FORCED_REFRESH_INTERVAL_MS) return false;
     this.#lastForcedMs = now;
     this.#provider.invalidate(token);
-    void this.#namespace.invalidate(this.#key).catch(() => {});
+    void this.#namespace.invalidate(this.#key).catch(() => {}); // a failure is logged by the cache itself
     return true;
   }
 }
