@@ -114,3 +114,39 @@ for (const upstream of ["s3rver", "radosgw"] as const) {
     });
   });
 }
+
+describe("anonymous requests and the rate limit", () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({
+      authorizationYaml: PUBLIC_RULE,
+      // One token a minute after a burst of two: the third request in a row is over the limit.
+      extraYaml: "rateLimit: { enabled: true, requestsPerSecond: 0.016, burst: 2 }",
+    });
+    await stack
+      .client()
+      .send(new PutObjectCommand({ Bucket: "data", Key: "public/limited.txt", Body: "limited" }));
+  });
+  after(async () => {
+    await stack?.close();
+  });
+
+  test("is limited per source address, apart from the signed clients' own limits", async () => {
+    const get = () =>
+      rawRequest(stack.endpoint, {
+        method: "GET",
+        path: "/data/public/limited.txt",
+        headers: [["host", "h"]],
+      });
+    assert.equal((await get()).status, 200);
+    assert.equal((await get()).status, 200);
+    const third = await get();
+    assert.equal(third.status, 503, third.body);
+    assert.equal(errorCode(third.body), "SlowDown");
+    // alice's bucket of tokens is her own (her PutObject above took one of two).
+    const signed = await stack
+      .client()
+      .send(new PutObjectCommand({ Bucket: "data", Key: "public/x", Body: "x" }));
+    assert.equal(signed.$metadata.httpStatusCode, 200);
+  });
+});
