@@ -1,7 +1,7 @@
 /**
  * How a request body travels: its length upstream and the verifier it streams through. Decided from the
- * headers before the first body byte is read (docs/protocol.md "x-amz-content-sha256", "aws-chunked",
- * "Hold-back"). With a verify pool, the pool decides whether the body's checks run inline or on one of its
+ * headers before the first body byte is read (AWS S3 API reference, "Signature Calculations for the Authorization
+ * Header: Transferring Payload in Multiple Chunks" and "Common Request Headers"). With a verify pool, the pool decides whether the body's checks run inline or on one of its
  * threads.
  */
 import { S3Error } from "@osp/errors";
@@ -163,7 +163,7 @@ export function planBody(
   }
 
   if (transferEncoding !== null && transferEncoding.toLowerCase() !== "identity") {
-    // Plain chunked uploads have no length to give S3 (docs/protocol.md "Framing").
+    // Plain chunked uploads have no length to give S3, which answers them 501 NotImplemented (RFC 9112 §7.1).
     throw new S3Error("NotImplemented", undefined, { fields: [["Header", "Transfer-Encoding"]] });
   }
   const length = contentLength ?? 0;

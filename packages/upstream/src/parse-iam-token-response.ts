@@ -1,6 +1,6 @@
 /**
- * Reading IBM IAM's answers to `POST /identity/token` (docs/protocol.md "IAM tokens"). Nothing here echoes a
- * response body into a message: IAM error text could repeat what was sent, and what was sent contains the API
+ * Reading IBM IAM's answers to `POST /identity/token` (IBM Cloud docs, "Generating an IBM Cloud IAM token by
+ * using an API key"). Nothing here echoes a response body into a message: IAM error text could repeat what was sent, and what was sent contains the API
  * key.
  */
 
