@@ -1,8 +1,8 @@
 /**
  * How a request body travels: its length upstream and the verifier it streams through. Decided from the
- * headers before the first body byte is read (AWS S3 API reference, "Signature Calculations for the Authorization
- * Header: Transferring Payload in Multiple Chunks" and "Common Request Headers"). With a verify pool, the pool decides whether the body's checks run inline or on one of its
- * threads.
+ * headers before the first body byte is read (AWS S3 API reference, "Signature Calculations for the
+ * Authorization Header: Transferring Payload in Multiple Chunks" and "Common Request Headers"). With a verify
+ * pool, the pool decides whether the body's checks run inline or on one of its threads.
  */
 import { S3Error } from "@osp/errors";
 import {

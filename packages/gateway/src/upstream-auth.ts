@@ -1,7 +1,7 @@
 /**
  * How osp proves itself to an endpoint: a fresh SigV4 signature with the endpoint's HMAC keys (AWS S3 API
- * reference, "Authenticating Requests (AWS Signature Version 4)"), or an IBM IAM bearer token (IBM Cloud Object
- * Storage docs, "Authenticating with IAM"). The client's own signature never travels upstream.
+ * reference, "Authenticating Requests (AWS Signature Version 4)"), or an IBM IAM bearer token (IBM Cloud
+ * Object Storage docs, "Authenticating with IAM"). The client's own signature never travels upstream.
  */
 import { type SigningKeyCache, signRequest } from "@osp/sigv4";
 import type { UpstreamAuth } from "./routes.js";

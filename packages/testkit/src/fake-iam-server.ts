@@ -44,7 +44,8 @@ const GRANT_TYPE = "urn:ibm:params:oauth:grant-type:apikey";
 
 /**
  * A real HTTP server on 127.0.0.1 answering `POST /identity/token` as IBM IAM documents it (IBM Cloud docs,
- * "Generating an IBM Cloud IAM token by using an API key"): form-encoded `grant_type=urn:ibm:params:oauth:grant-type:apikey&apikey=…` in, JSON
+ * "Generating an IBM Cloud IAM token by using an API key"): form-encoded
+ * `grant_type=urn:ibm:params:oauth:grant-type:apikey&apikey=…` in, JSON
  * `{access_token, refresh_token: "not_supported", token_type: "Bearer", expires_in, expiration, …}` out;
  * errors in IBM's `{errorCode, errorMessage, context}` shape. BXNIM0415E (unknown key) is IBM's documented
  * code; the other BXNIM codes here are stand-ins: clients must key on the status, not on them.

@@ -38,7 +38,10 @@ type FetchResult =
   | { readonly ok: true; readonly token: CachedToken }
   | { readonly ok: false; readonly error: S3Error; readonly retryAfterMs: number };
 
-/** The grant type, already form-encoded (IBM Cloud docs, "Generating an IBM Cloud IAM token by using an API key"). */
+/**
+ * The grant type, already form-encoded (IBM Cloud docs, "Generating an IBM Cloud IAM token by using an API
+ * key").
+ */
 const GRANT = "grant_type=urn%3Aibm%3Aparams%3Aoauth%3Agrant-type%3Aapikey&apikey=";
 const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(["127.0.0.1", "[::1]", "localhost"]);
 /** IAM's answers to a key it does not accept: unknown (400 BXNIM0415E), or not allowed to get a token. */

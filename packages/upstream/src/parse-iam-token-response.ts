@@ -1,7 +1,7 @@
 /**
  * Reading IBM IAM's answers to `POST /identity/token` (IBM Cloud docs, "Generating an IBM Cloud IAM token by
- * using an API key"). Nothing here echoes a response body into a message: IAM error text could repeat what was sent, and what was sent contains the API
- * key.
+ * using an API key"). Nothing here echoes a response body into a message: IAM error text could repeat what
+ * was sent, and what was sent contains the API key.
  */
 
 export interface ParsedIamToken {
