@@ -13,9 +13,16 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { compileConfig } from "@osp/config";
-import { deriveSigningKey, encodeAwsChunked, formatAmzDate } from "@osp/sigv4";
 import { diffSnapshots, type StoreView } from "./attack-store.js";
-import { ALICE, errorCode, type Recorded, rawRequest, type Stack, signAsAlice } from "./harness.js";
+import {
+  ALICE,
+  errorCode,
+  type Recorded,
+  rawRequest,
+  type Stack,
+  signAsAlice,
+  signedChunkedUpload,
+} from "./harness.js";
 
 export const CAROL = {
   accessKeyId: "CAROLACCESSKEY01",
@@ -256,41 +263,11 @@ function describeExtras(spec: RequestSpec, body: Buffer | undefined): string {
  * `replaceChunk2` swaps the second chunk's bytes for others of the same length after signing.
  */
 export async function chunkedPut(env: Env, who: Who, key: string, data: Buffer, replaceChunk2: boolean) {
-  const nowMs = Date.now();
   const path = `/data/${key}`;
   const chunkBytes = 65536;
-  const probe = encodeAwsChunked(data, {
+  const { headers, body } = signedChunkedUpload(env.stack.endpoint, path, data, {
+    as: KEYS[who],
     chunkBytes,
-    mode: "streaming-signed",
-    signing: {
-      signingKey: Buffer.alloc(32),
-      amzDate: formatAmzDate(nowMs),
-      scope: { date: formatAmzDate(nowMs).slice(0, 8), region: "us-east-1", service: "s3" },
-      seedSignature: "0".repeat(64),
-    },
-  });
-  const signed = signAsAlice(
-    env.stack.endpoint,
-    "PUT",
-    path,
-    [
-      ["content-encoding", "aws-chunked"],
-      ["x-amz-decoded-content-length", String(data.length)],
-      ["content-length", String(probe.length)],
-    ],
-    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
-    { nowMs, as: KEYS[who] },
-  );
-  const scope = { date: signed.amzDate.slice(0, 8), region: "us-east-1", service: "s3" };
-  const body = encodeAwsChunked(data, {
-    chunkBytes,
-    mode: "streaming-signed",
-    signing: {
-      signingKey: deriveSigningKey(KEYS[who].secretAccessKey, scope.date, scope.region, scope.service),
-      amzDate: signed.amzDate,
-      scope,
-      seedSignature: signed.signature,
-    },
   });
   if (replaceChunk2) {
     // Chunk 2's data starts after chunk 1's header line, its data and CRLF, and chunk 2's header line.
@@ -300,7 +277,7 @@ export async function chunkedPut(env: Env, who: Who, key: string, data: Buffer, 
   }
   const sent = `PUT ${path} [aws-chunked, ${data.length} bytes${replaceChunk2 ? ", chunk 2 replaced" : ""}]`;
   return withTimeout(
-    rawRequest(env.stack.endpoint, { method: "PUT", path, headers: signed.headers, body }).then((r) => ({
+    rawRequest(env.stack.endpoint, { method: "PUT", path, headers, body }).then((r) => ({
       ...r,
       sent,
     })),

@@ -9,7 +9,7 @@ import { HeadObjectCommand, S3Client, type S3ClientConfig } from "@aws-sdk/clien
 import { compileConfig } from "@osp/config";
 import { startWorker, type Worker } from "@osp/gateway";
 import { createLogger, type Logger, type LogLevel } from "@osp/log";
-import { signRequest } from "@osp/sigv4";
+import { deriveSigningKey, encodeAwsChunked, formatAmzDate, signRequest } from "@osp/sigv4";
 import { closeServer, listenOnLoopback, type S3rverUpstream, startRadosgw, startS3rver } from "@osp/testkit";
 
 export const ALICE = { accessKeyId: "ALICEACCESSKEY01", secretAccessKey: "alice-secret-key-0123456789" };
@@ -296,4 +296,57 @@ export async function assertRefusedUploadNotStored(
     return;
   }
   assert.ok(size < bodyBytes, `s3rver got all ${bodyBytes} bytes of ${key} (stored ${size})`);
+}
+
+/**
+ * A signed aws-chunked upload (STREAMING-AWS4-HMAC-SHA256-PAYLOAD) of `data` to `path`, as an SDK frames it:
+ * the headers (signed by ALICE, or `as`) and the body whose every `chunkBytes` chunk is signed in the chain.
+ * The body may be tampered with before sending; its length is what the signed Content-Length says.
+ */
+export function signedChunkedUpload(
+  endpoint: string,
+  path: string,
+  data: Buffer,
+  options: { as?: { accessKeyId: string; secretAccessKey: string }; chunkBytes?: number } = {},
+): { headers: Array<[string, string]>; body: Buffer } {
+  const nowMs = Date.now();
+  const chunkBytes = options.chunkBytes ?? 65536;
+  const credentials = options.as ?? ALICE;
+  const amzDate = formatAmzDate(nowMs);
+  // The framing's length does not depend on the signatures: a body framed with dummy ones sizes the header.
+  const framedLength = encodeAwsChunked(data, {
+    chunkBytes,
+    mode: "streaming-signed",
+    signing: {
+      signingKey: Buffer.alloc(32),
+      amzDate,
+      scope: { date: amzDate.slice(0, 8), region: "us-east-1", service: "s3" },
+      seedSignature: "0".repeat(64),
+    },
+  }).length;
+  const signed = signAsAlice(
+    endpoint,
+    "PUT",
+    path,
+    [
+      ["content-encoding", "aws-chunked"],
+      ["x-amz-decoded-content-length", String(data.length)],
+      ["content-length", String(framedLength)],
+    ],
+    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+    { nowMs, as: credentials },
+  );
+  const scope = { date: signed.amzDate.slice(0, 8), region: "us-east-1", service: "s3" };
+  const body = encodeAwsChunked(data, {
+    chunkBytes,
+    mode: "streaming-signed",
+    signing: {
+      signingKey: deriveSigningKey(credentials.secretAccessKey, scope.date, scope.region, scope.service),
+      amzDate: signed.amzDate,
+      scope,
+      seedSignature: signed.signature,
+    },
+  });
+  assert.equal(body.length, framedLength);
+  return { headers: signed.headers, body };
 }

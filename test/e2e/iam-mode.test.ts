@@ -19,10 +19,8 @@ import { startWorker, type Worker } from "@osp/gateway";
 import { createLogger } from "@osp/log";
 import {
   type BearerCheckingUpstream,
-  closeServer,
   type FakeIamServer,
   freePort,
-  listenOnLoopback,
   startBearerCheckingUpstream,
   startFakeIamServer,
 } from "@osp/testkit";

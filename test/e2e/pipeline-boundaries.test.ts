@@ -8,13 +8,12 @@
  * ones. Everything runs on 127.0.0.1.
  */
 import assert from "node:assert/strict";
-import { createServer, request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { createServer } from "node:http";
 import { after, before, describe, test } from "node:test";
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
-  HeadObjectCommand,
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
 import { compileConfig } from "@osp/config";

@@ -8,16 +8,15 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
-import { deriveSigningKey, encodeAwsChunked, formatAmzDate } from "@osp/sigv4";
+import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { radosgwAvailable } from "@osp/testkit";
 import {
-  ALICE,
   assertRefusedUploadNotStored,
   errorCode,
   rawRequest,
   type Stack,
   signAsAlice,
+  signedChunkedUpload,
   startStack,
   storedSize,
 } from "./harness.js";
@@ -39,45 +38,10 @@ async function storedUpstream(stack: Stack, key: string): Promise<boolean> {
 }
 
 function chunkedPut(stack: Stack, key: string, data: Buffer, tamper: (body: Buffer) => void = () => {}) {
-  const nowMs = Date.now();
   const path = `/data/${key}`;
-  const mode = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
-  const probe = encodeAwsChunked(data, {
-    chunkBytes: 65536,
-    mode: "streaming-signed",
-    signing: {
-      signingKey: Buffer.alloc(32),
-      amzDate: formatAmzDate(nowMs),
-      scope: { date: formatAmzDate(nowMs).slice(0, 8), region: "us-east-1", service: "s3" },
-      seedSignature: "0".repeat(64),
-    },
-  });
-  const signed = sign(
-    stack,
-    "PUT",
-    path,
-    [
-      ["content-encoding", "aws-chunked"],
-      ["x-amz-decoded-content-length", String(data.length)],
-      ["content-length", String(probe.length)],
-    ],
-    mode,
-    nowMs,
-  );
-  const scope = { date: signed.amzDate.slice(0, 8), region: "us-east-1", service: "s3" };
-  const body = encodeAwsChunked(data, {
-    chunkBytes: 65536,
-    mode: "streaming-signed",
-    signing: {
-      signingKey: deriveSigningKey(ALICE.secretAccessKey, scope.date, scope.region, scope.service),
-      amzDate: signed.amzDate,
-      scope,
-      seedSignature: signed.signature,
-    },
-  });
-  assert.equal(body.length, probe.length);
+  const { headers, body } = signedChunkedUpload(stack.endpoint, path, data);
   tamper(body);
-  return rawRequest(stack.endpoint, { method: "PUT", path, headers: signed.headers, body });
+  return rawRequest(stack.endpoint, { method: "PUT", path, headers, body });
 }
 
 for (const upstream of ["s3rver", "radosgw"] as const) {
