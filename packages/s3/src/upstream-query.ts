@@ -202,9 +202,9 @@ const VALIDATORS: ReadonlyMap<string, Validator> = new Map<string, Validator>([
 
 export interface UpstreamQuery {
   /** Decoded `[name, value]` pairs to send, in received order; `null` = valueless (`?uploads`). */
-  readonly params: Array<[string, string | null]>;
+  readonly params: ReadonlyArray<readonly [string, string | null]>;
   /** `x-amz-*` parameters other than query authentication, names lower-cased: headers a presigner hoisted. */
-  readonly hoisted: Array<[string, string]>;
+  readonly hoisted: ReadonlyArray<readonly [string, string]>;
 }
 
 /**
@@ -217,9 +217,10 @@ export function upstreamQueryFor(
   query: ReadonlyArray<readonly [string, string | null]>,
   keys: KeyMode,
 ): UpstreamQuery | S3Error {
+  // Most requests (every plain GET and PUT) have no query: one shared answer, nothing allocated.
+  if (query.length === 0) return NO_QUERY;
   const params: Array<[string, string | null]> = [];
   const hoisted: Array<[string, string]> = [];
-  if (query.length === 0) return { params, hoisted };
   const allowed = PARAMS[operation];
   const selector = SELECTOR[operation];
   const anything = operation === "Unknown";
@@ -294,6 +295,8 @@ function isToken(name: string): boolean {
   }
   return true;
 }
+
+const NO_QUERY: UpstreamQuery = Object.freeze({ params: Object.freeze([]), hoisted: Object.freeze([]) });
 
 function invalid(name: string): S3Error {
   return new S3Error("InvalidArgument", `Invalid value for the parameter ${safeName(name)}.`, {
