@@ -4,7 +4,7 @@
  * which, and each worker's Redis state (Redis down does not make the cluster unready: workers keep serving
  * from their L1 caches and their own sources).
  */
-import type { PoolStatus } from "./worker-pool.js";
+import type { PoolStatus } from "./worker-status.js";
 
 export interface Readiness {
   readonly ready: boolean;

@@ -5,8 +5,8 @@
 import type { Worker as ClusterWorker } from "node:cluster";
 import type { MetricsSnapshot } from "@osp/metrics";
 import type { ConfigPayload, RedisState, ToPrimary, ToWorker } from "./ipc-messages.js";
-import type { WorkerStatus } from "./worker-pool.js";
 import type { WorkerSlot } from "./worker-slot.js";
+import type { WorkerStatus } from "./worker-status.js";
 
 /** How long a drained worker may outlive its deadline before it is killed. */
 const KILL_GRACE_MS = 5_000;
@@ -26,7 +26,7 @@ function deferred<T>(): Deferred<T> {
 
 export class WorkerHandle {
   readonly process: ClusterWorker;
-  readonly slot: WorkerSlot;
+  readonly slot: WorkerSlot<WorkerHandle>;
   /** The config it is started with (a rolling replacement starts workers with the new one). */
   readonly startConfig: ConfigPayload;
   state: "starting" | "listening" | "draining";
@@ -46,7 +46,7 @@ export class WorkerHandle {
   private readonly reloads: Map<number, (error: string | null) => void>;
   private readonly collects: Map<number, () => void>;
 
-  constructor(process: ClusterWorker, slot: WorkerSlot, startConfig: ConfigPayload) {
+  constructor(process: ClusterWorker, slot: WorkerSlot<WorkerHandle>, startConfig: ConfigPayload) {
     this.process = process;
     this.slot = slot;
     this.startConfig = startConfig;

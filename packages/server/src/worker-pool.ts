@@ -6,11 +6,12 @@
 import cluster, { type Worker as ClusterWorker } from "node:cluster";
 import type { Logger, LogLevel } from "@osp/log";
 import { type MetricsSnapshot, type PrimaryMetrics, retireSnapshot, type WorkerState } from "@osp/metrics";
-import type { ConfigPayload, RedisState, ToPrimary } from "./ipc-messages.js";
+import type { ConfigPayload, ToPrimary } from "./ipc-messages.js";
 import { isMessage } from "./ipc-messages.js";
 import { DEFAULT_RESTART_POLICY, type RestartPolicyOptions } from "./restart-policy.js";
 import { WorkerHandle } from "./worker-handle.js";
 import { WorkerSlot } from "./worker-slot.js";
+import type { PoolStatus } from "./worker-status.js";
 
 export interface WorkerPoolOptions {
   readonly log: Logger;
@@ -24,23 +25,6 @@ export interface WorkerPoolOptions {
   readonly onChange?: () => void;
 }
 
-export interface WorkerStatus {
-  readonly slot: number;
-  readonly pid: number;
-  readonly state: "starting" | "listening" | "draining";
-  readonly generation: number;
-  readonly redis: { readonly state: RedisState; readonly lastError: string | null } | null;
-}
-
-export interface PoolStatus {
-  readonly expected: number;
-  readonly listening: number;
-  /** Slots given up after a crash loop. */
-  readonly failed: number;
-  readonly port: number | null;
-  readonly workers: readonly WorkerStatus[];
-}
-
 export class WorkerPool {
   private readonly options: WorkerPoolOptions;
   private readonly log: Logger;
@@ -51,7 +35,7 @@ export class WorkerPool {
   /** Resolves when the port is known (at once unless `listen.port` is 0). */
   private readonly portKnown: Promise<void>;
   private portResolved: () => void;
-  private readonly slots: WorkerSlot[];
+  private readonly slots: WorkerSlot<WorkerHandle>[];
   private readonly handles: Set<WorkerHandle>;
   /** Counters and histograms of the workers that are gone (so cluster counters never go down). */
   private retired: MetricsSnapshot;
@@ -189,12 +173,15 @@ export class WorkerPool {
   }
 
   private addSlot(): void {
-    const slot = new WorkerSlot(this.slots.length, this.options.restartPolicy ?? DEFAULT_RESTART_POLICY);
+    const slot = new WorkerSlot<WorkerHandle>(
+      this.slots.length,
+      this.options.restartPolicy ?? DEFAULT_RESTART_POLICY,
+    );
     this.slots.push(slot);
     slot.adopt(this.fork(slot, this.config));
   }
 
-  private fork(slot: WorkerSlot, config: ConfigPayload): WorkerHandle {
+  private fork(slot: WorkerSlot<WorkerHandle>, config: ConfigPayload): WorkerHandle {
     const process: ClusterWorker = cluster.fork();
     const handle = new WorkerHandle(process, slot, config);
     this.handles.add(handle);
@@ -266,7 +253,7 @@ export class WorkerPool {
   }
 
   private restartLater(
-    slot: WorkerSlot,
+    slot: WorkerSlot<WorkerHandle>,
     handle: WorkerHandle,
     code: number | null,
     signal: string | null,

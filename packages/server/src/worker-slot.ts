@@ -1,15 +1,15 @@
 /**
  * A worker position (0…workers-1): the process serving for it changes on restarts and rolling replacements,
- * and its restart policy (backoff, crash-loop guard) goes with the position, not the process.
+ * and its restart policy (backoff, crash-loop guard) goes with the position, not the process. `Handle` is
+ * the process's handle (worker-handle.ts), a parameter so that this file does not import it back.
  */
 import { RestartPolicy, type RestartPolicyOptions } from "./restart-policy.js";
-import type { WorkerHandle } from "./worker-handle.js";
 
-export class WorkerSlot {
+export class WorkerSlot<Handle> {
   readonly index: number;
   readonly policy: RestartPolicy;
   /** The process that counts for readiness; `null` while none (backoff, given up). */
-  current: WorkerHandle | null;
+  current: Handle | null;
   /** Given up after a crash loop. */
   failed: boolean;
   /** Dropped by a reload that lowered `workers`. */
@@ -25,7 +25,7 @@ export class WorkerSlot {
     this.timer = null;
   }
 
-  adopt(handle: WorkerHandle): void {
+  adopt(handle: Handle): void {
     this.cancelRestart();
     this.current = handle;
     this.failed = false;
