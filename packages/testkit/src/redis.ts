@@ -66,8 +66,8 @@ process.once("exit", () => {
 /** One redis-server process; `exited` settles when it is gone. */
 class RedisProcess {
   readonly exited: Promise<void>;
-  private readonly child: ChildProcess;
-  private output = "";
+  readonly #child: ChildProcess;
+  #output = "";
 
   constructor(
     readonly port: number,
@@ -78,17 +78,17 @@ class RedisProcess {
     const args = [...(configFile === null ? [] : [configFile]), "--port", String(port), "--dir", directory];
     args.push(...BASE_ARGS, ...extraArgs);
     const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
-    this.child = child;
+    this.#child = child;
     running.add(child);
     const keep = (d: Buffer) => {
-      this.output = (this.output + d.toString()).slice(-4_000);
+      this.#output = (this.#output + d.toString()).slice(-4_000);
     };
     child.stdout?.on("data", keep);
     child.stderr?.on("data", keep);
     this.exited = new Promise<void>((resolve) => {
       child.once("exit", () => resolve());
       child.once("error", (err) => {
-        this.output += String(err);
+        this.#output += String(err);
         resolve();
       });
     }).then(() => {
@@ -97,23 +97,23 @@ class RedisProcess {
   }
 
   get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null && running.has(this.child);
+    return this.#child.exitCode === null && this.#child.signalCode === null && running.has(this.#child);
   }
 
   async ready(): Promise<void> {
     await waitForPort(this.port, START_TIMEOUT_MS, () =>
-      this.alive ? null : `redis-server on port ${this.port} exited: ${this.output}`,
+      this.alive ? null : `redis-server on port ${this.port} exited: ${this.#output}`,
     );
   }
 
   signal(name: NodeJS.Signals): void {
-    if (this.alive) this.child.kill(name);
+    if (this.alive) this.#child.kill(name);
   }
 
   async end(name: "SIGTERM" | "SIGKILL"): Promise<void> {
     if (this.alive) {
-      this.child.kill("SIGCONT");
-      this.child.kill(name);
+      this.#child.kill("SIGCONT");
+      this.#child.kill(name);
     }
     await this.exited;
   }
@@ -129,7 +129,8 @@ export async function startRedis(
     const directory = mkdtempSync(join(tmpdir(), "osp-redis-"));
     const proc = new RedisProcess(port, directory, options.args ?? []);
     current = proc;
-    proc.exited.then(() => rmSync(directory, { recursive: true, force: true }));
+    // `exited` never rejects (see RedisProcess).
+    void proc.exited.then(() => rmSync(directory, { recursive: true, force: true }));
     await proc.ready();
   };
   const end = async (signal: "SIGTERM" | "SIGKILL") => {
