@@ -4,6 +4,7 @@
  * statuses and timings, never a header, query string, key or token.
  */
 import diagnosticsChannel from "node:diagnostics_channel";
+import { errorMessage } from "@osp/errors";
 import type { Logger } from "@osp/log";
 
 interface UpstreamRequest {
@@ -87,7 +88,7 @@ export function subscribeLogChannels(log: Logger): () => void {
       "osp:http:callback-error",
       (message) => {
         const e = message as { error: unknown; callback: string };
-        const err = e.error instanceof Error ? `${e.error.name}: ${e.error.message}` : String(e.error);
+        const err = e.error instanceof Error ? `${e.error.name}: ${e.error.message}` : errorMessage(e.error);
         log.error({ callback: e.callback, err }, "request callback threw");
       },
     ],

@@ -18,13 +18,13 @@ export const DEFAULT_RESTART_POLICY: RestartPolicyOptions = {
 };
 
 export class RestartPolicy {
-  private readonly options: RestartPolicyOptions;
+  readonly #options: RestartPolicyOptions;
   /** Crash times (ms) within the window, oldest first. */
-  private readonly crashes: number[];
+  readonly #crashes: number[];
 
   constructor(options: RestartPolicyOptions = DEFAULT_RESTART_POLICY) {
-    this.options = options;
-    this.crashes = [];
+    this.#options = options;
+    this.#crashes = [];
   }
 
   /**
@@ -33,16 +33,16 @@ export class RestartPolicy {
    * are forgotten, so a worker that ran a while starts again from the initial delay.
    */
   crashed(nowMs: number): number | null {
-    const since = nowMs - this.options.windowMs;
-    while (this.crashes.length > 0 && this.crashes[0]! <= since) this.crashes.shift();
-    this.crashes.push(nowMs);
-    if (this.crashes.length > this.options.maxCrashes) return null;
-    const delay = this.options.initialDelayMs * 2 ** (this.crashes.length - 1);
-    return Math.min(delay, this.options.maxDelayMs);
+    const since = nowMs - this.#options.windowMs;
+    while (this.#crashes.length > 0 && this.#crashes[0]! <= since) this.#crashes.shift();
+    this.#crashes.push(nowMs);
+    if (this.#crashes.length > this.#options.maxCrashes) return null;
+    const delay = this.#options.initialDelayMs * 2 ** (this.#crashes.length - 1);
+    return Math.min(delay, this.#options.maxDelayMs);
   }
 
   /** Crashes counted within the window (for log lines). */
   get recentCrashes(): number {
-    return this.crashes.length;
+    return this.#crashes.length;
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { Cache } from "@osp/cache";
 import { type Config, compileConfig } from "@osp/config";
+import { errorMessage } from "@osp/errors";
 import { createWorkerCache, startWorker, type Worker } from "@osp/gateway";
 import type { LogLevel } from "@osp/log";
 import { createWorkerMetrics, type WorkerMetrics } from "@osp/metrics";
@@ -86,7 +87,7 @@ export function runWorker(): void {
         config,
       };
     } catch (err) {
-      const text = err instanceof Error ? err.message : String(err);
+      const text = errorMessage(err);
       logger?.log.error({ err: text }, "worker failed to start");
       await send({ type: "start-failed", message: text });
       await logger?.flush();
@@ -104,7 +105,7 @@ export function runWorker(): void {
       running.logger.log.info({ generation: payload.generation }, "config applied");
       await send({ type: "reloaded", generation: payload.generation, error: null });
     } catch (err) {
-      const text = err instanceof Error ? err.message : String(err);
+      const text = errorMessage(err);
       running.logger.log.error({ err: text, generation: payload.generation }, "config reload failed");
       await send({ type: "reloaded", generation: payload.generation, error: text });
     }

@@ -41,10 +41,10 @@ export class WorkerHandle {
   requests: number;
   inFlight: number;
   readonly exited: Promise<void>;
-  private readonly exitedDeferred: Deferred<void>;
-  private readonly listening: Deferred<boolean>;
-  private readonly reloads: Map<number, (error: string | null) => void>;
-  private readonly collects: Map<number, () => void>;
+  readonly #exitedDeferred: Deferred<void>;
+  readonly #listening: Deferred<boolean>;
+  readonly #reloads: Map<number, (error: string | null) => void>;
+  readonly #collects: Map<number, () => void>;
 
   constructor(process: ClusterWorker, slot: WorkerSlot<WorkerHandle>, startConfig: ConfigPayload) {
     this.process = process;
@@ -59,11 +59,11 @@ export class WorkerHandle {
     this.snapshot = null;
     this.requests = 0;
     this.inFlight = 0;
-    this.exitedDeferred = deferred<void>();
-    this.exited = this.exitedDeferred.promise;
-    this.listening = deferred<boolean>();
-    this.reloads = new Map();
-    this.collects = new Map();
+    this.#exitedDeferred = deferred<void>();
+    this.exited = this.#exitedDeferred.promise;
+    this.#listening = deferred<boolean>();
+    this.#reloads = new Map();
+    this.#collects = new Map();
   }
 
   /** Resolves when its IPC channel closed (every message read), or after `timeoutMs`. */
@@ -97,14 +97,14 @@ export class WorkerHandle {
     const timeout = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), timeoutMs);
     });
-    return Promise.race([this.listening.promise, timeout]).finally(() => clearTimeout(timer));
+    return Promise.race([this.#listening.promise, timeout]).finally(() => clearTimeout(timer));
   }
 
   listened(port: number, generation: number): void {
     if (this.state === "starting") this.state = "listening";
     this.port = port;
     this.generation = generation;
-    this.listening.resolve(true);
+    this.#listening.resolve(true);
   }
 
   /** Sends a config to apply in place; resolves with the worker's error, or `null` once applied. */
@@ -113,11 +113,11 @@ export class WorkerHandle {
       const timer = setTimeout(() => finish("no answer within the timeout"), timeoutMs);
       const finish = (error: string | null) => {
         clearTimeout(timer);
-        this.reloads.delete(config.generation);
+        this.#reloads.delete(config.generation);
         if (error === null) this.generation = Math.max(this.generation, config.generation);
         resolve(error);
       };
-      this.reloads.set(config.generation, finish);
+      this.#reloads.set(config.generation, finish);
       this.send({ type: "reload", config });
     });
   }
@@ -129,23 +129,23 @@ export class WorkerHandle {
       const timer = setTimeout(() => finish(), timeoutMs);
       const finish = () => {
         clearTimeout(timer);
-        this.collects.delete(id);
+        this.#collects.delete(id);
         resolve();
       };
-      this.collects.set(id, finish);
+      this.#collects.set(id, finish);
       this.send({ type: "collect", id });
     });
   }
 
   /** Handles the answers to `reload` and `collect`, and Redis state reports. */
   received(message: ToPrimary): void {
-    if (message.type === "reloaded") this.reloads.get(message.generation)?.(message.error);
+    if (message.type === "reloaded") this.#reloads.get(message.generation)?.(message.error);
     else if (message.type === "redis") this.redis = { state: message.state, lastError: message.lastError };
     else if (message.type === "metrics") {
       this.snapshot = message.metrics;
       this.requests = message.requests;
       this.inFlight = message.inFlight;
-      this.collects.get(message.id)?.();
+      this.#collects.get(message.id)?.();
     }
   }
 
@@ -166,10 +166,10 @@ export class WorkerHandle {
 
   /** The process is gone: settle everything that waits on it. */
   exitedWith(): void {
-    this.listening.resolve(false);
-    for (const finish of [...this.reloads.values()]) finish("the worker exited");
-    for (const finish of [...this.collects.values()]) finish();
-    this.exitedDeferred.resolve();
+    this.#listening.resolve(false);
+    for (const finish of [...this.#reloads.values()]) finish("the worker exited");
+    for (const finish of [...this.#collects.values()]) finish();
+    this.#exitedDeferred.resolve();
   }
 
   status(): WorkerStatus {

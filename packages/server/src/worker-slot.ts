@@ -14,7 +14,7 @@ export class WorkerSlot<Handle> {
   failed: boolean;
   /** Dropped by a reload that lowered `workers`. */
   removed: boolean;
-  private timer: NodeJS.Timeout | null;
+  #timer: NodeJS.Timeout | null;
 
   constructor(index: number, policy: RestartPolicyOptions) {
     this.index = index;
@@ -22,7 +22,7 @@ export class WorkerSlot<Handle> {
     this.current = null;
     this.failed = false;
     this.removed = false;
-    this.timer = null;
+    this.#timer = null;
   }
 
   adopt(handle: Handle): void {
@@ -33,14 +33,14 @@ export class WorkerSlot<Handle> {
 
   restartAfter(delayMs: number, start: () => void): void {
     this.cancelRestart();
-    this.timer = setTimeout(() => {
-      this.timer = null;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
       start();
     }, delayMs);
   }
 
   cancelRestart(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
   }
 }
