@@ -42,13 +42,25 @@ export function loadConfigFile(
   file: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Config {
+  return readConfigFile(file, env).config;
+}
+
+/**
+ * Reads and compiles a config file, and returns the text it compiled too (the primary hands exactly that text
+ * to its workers). Throws `ConfigError`: the file cannot be read (one problem at the root), or every problem
+ * of its contents.
+ */
+export function readConfigFile(
+  file: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): { readonly text: string; readonly config: Config } {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
     throw new ConfigError(file, [{ path: "", message: `cannot read file: ${errorMessage(err)}` }]);
   }
-  return compileConfig(text, file, env);
+  return { text, config: compileConfig(text, file, env) };
 }
 
 /** Compiles YAML text (see deploy/config/osp.example.yaml for every key). Throws `ConfigError`. */

@@ -16,7 +16,9 @@ export {
   compileConfig,
   configKeyPaths,
   loadConfigFile,
+  readConfigFile,
   suggest,
 } from "./compile-config.js";
 export { parseDurationMs } from "./duration.js";
 export { ACTIONS, AUTHZ_FACTS, configSchema, type RawConfig } from "./schema.js";
+export { resolveWorkerCount } from "./workers.js";

@@ -1,8 +1,11 @@
 /**
  * The config schema: one definition gives both the TypeScript type (`RawConfig`) and the runtime check.
  * Every object is strict: an unknown key is an error (with a suggestion), never silently ignored.
- * Defaults live here and are documented in deploy/config/osp.example.yaml.
+ * Defaults live here (the upstream pool's come from the upstream client) and are documented in
+ * deploy/config/osp.example.yaml. Durations are written as users write them (`connectTimeout: 5s`) and come
+ * out as milliseconds; the options each package resolves from them carry `…Ms` names.
  */
+import { DEFAULT_ORIGIN_OPTIONS as POOL } from "@osp/upstream";
 import { z } from "zod";
 import { parseDurationMs } from "./duration.js";
 
@@ -69,18 +72,22 @@ const endpoint = z.strictObject({
    * them). `literal`: the store keeps keys as given (AWS S3, Ceph RGW, IBM COS), so such keys pass.
    */
   keys: z.enum(["safe", "literal"]).default("safe"),
+  /**
+   * The endpoint's connection pool. The defaults are the upstream client's own (`DEFAULT_ORIGIN_OPTIONS` in
+   * packages/upstream/src/origin-options.ts, where they are explained), so one set of numbers applies everywhere.
+   */
   pool: z
     .strictObject({
-      connections: z.number().int().min(1).max(4096).default(128),
-      connectTimeout: duration.default(5_000),
-      headersTimeout: duration.default(30_000),
+      connections: z.number().int().min(1).max(4096).default(POOL.connections),
+      connectTimeout: duration.default(POOL.connectTimeoutMs),
+      headersTimeout: duration.default(POOL.headersTimeoutMs),
       /** Longest silence in a response body, and longest wait for the store to take a request body's bytes. */
-      bodyTimeout: duration.default(30_000),
-      keepAliveTimeout: duration.default(4_000),
+      bodyTimeout: duration.default(POOL.bodyTimeoutMs),
+      keepAliveTimeout: duration.default(POOL.keepAliveTimeoutMs),
       /** Longest wait for a free connection when all are busy (then 503 ServiceUnavailable). */
-      queueTimeout: duration.default(10_000),
+      queueTimeout: duration.default(POOL.queueTimeoutMs),
       /** Longest a client may read nothing of a response before osp drops it and its upstream connection. */
-      pausedTimeout: duration.default(120_000),
+      pausedTimeout: duration.default(POOL.pausedTimeoutMs),
     })
     .prefault({}),
 });
@@ -212,7 +219,7 @@ const upstreamCredentials = z.strictObject({
 
 export const configSchema = z.strictObject({
   listen: listen.prefault({}),
-  /** Worker processes: `auto` = available CPUs. */
+  /** Worker processes: `auto` = available CPUs (`resolveWorkerCount`). */
   workers: z.union([z.literal("auto"), z.number().int().min(1).max(1024)]).default("auto"),
   admin: z
     .strictObject({

@@ -6,9 +6,8 @@
  * that arrives earlier waits too); a hook that cannot load rejects it.
  */
 
-import { availableParallelism } from "node:os";
 import { type Cache, createCache } from "@osp/cache";
-import type { Config } from "@osp/config";
+import { type Config, resolveWorkerCount } from "@osp/config";
 import { renderErrorXml, type S3Error } from "@osp/errors";
 import { type Logger, writeAccessLine } from "@osp/log";
 import {
@@ -19,7 +18,7 @@ import {
   renderListBuckets,
 } from "@osp/s3";
 import { type AuthOptions, SigningKeyCache } from "@osp/sigv4";
-import { UpstreamPools } from "@osp/upstream";
+import { DEFAULT_ORIGIN_OPTIONS, type OriginOptions, UpstreamPools } from "@osp/upstream";
 import { createVerifyPool, type VerifyPool } from "@osp/verify";
 import { anonymousAllowed } from "./anonymous.js";
 import type { Authorizer } from "./authorize.js";
@@ -102,20 +101,8 @@ export class GatewayCore {
   constructor(config: Config, deps: GatewayDeps) {
     this.config = config;
     this.log = deps.log;
-    const firstEndpoint = Object.values(config.endpoints)[0];
-    this.pools = new UpstreamPools(
-      {
-        connections: firstEndpoint?.pool.connections ?? 128,
-        connectTimeoutMs: firstEndpoint?.pool.connectTimeout ?? 5_000,
-        headersTimeoutMs: firstEndpoint?.pool.headersTimeout ?? 30_000,
-        bodyTimeoutMs: firstEndpoint?.pool.bodyTimeout ?? 30_000,
-        keepAliveTimeoutMs: firstEndpoint?.pool.keepAliveTimeout ?? 4_000,
-        queueTimeoutMs: firstEndpoint?.pool.queueTimeout ?? 10_000,
-        pausedTimeoutMs: firstEndpoint?.pool.pausedTimeout ?? 120_000,
-        caFile: null,
-      },
-      perOriginOptions(config),
-    );
+    // Each endpoint's origin gets that endpoint's `pool`; other origins (webhook, IAM) the same defaults.
+    this.pools = new UpstreamPools(DEFAULT_ORIGIN_OPTIONS, perOriginOptions(config));
     this.ownsCache = deps.cache === undefined;
     this.cache = deps.cache ?? createWorkerCache(config, deps.log);
     const iamTokensFor = createIamTokenRegistry(this.cache, config, this.pools);
@@ -146,7 +133,7 @@ export class GatewayCore {
       mode: config.verify.mode,
       threads: config.verify.threads,
       // The cluster's workers share the CPUs: threads 0 gives this worker its share of the spare ones.
-      processes: config.workers === "auto" ? availableParallelism() : config.workers,
+      processes: resolveWorkerCount(config),
     });
     this.addressing = {
       virtualHostDomains: config.addressing.virtualHostDomains,
@@ -291,8 +278,9 @@ export function createWorkerCache(config: Config, log: Logger): Cache {
   });
 }
 
-function perOriginOptions(config: Config) {
-  const map = new Map<string, Record<string, unknown>>();
+/** Each endpoint's origin with its `pool` settings (the config filled in every default). */
+function perOriginOptions(config: Config): Map<string, OriginOptions> {
+  const map = new Map<string, OriginOptions>();
   for (const e of Object.values(config.endpoints)) {
     map.set(new URL(e.url).origin, {
       connections: e.pool.connections,

@@ -6,10 +6,8 @@
  */
 
 import cluster from "node:cluster";
-import { readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import { type Config, ConfigError, compileConfig } from "@osp/config";
+import { type Config, ConfigError, readConfigFile, resolveWorkerCount } from "@osp/config";
 import { errorMessage } from "@osp/errors";
 import type { Logger, LogLevel } from "@osp/log";
 import { createPrimaryMetrics, renderClusterMetrics } from "@osp/metrics";
@@ -45,23 +43,13 @@ const RELOAD_TIMEOUT_MS = 30_000;
  * was checked here. Throws `ConfigError` with every problem.
  */
 function loadConfig(file: string, generation: number): Loaded {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    throw new ConfigError(file, [{ path: "", message: `cannot read file: ${errorMessage(err)}` }]);
-  }
-  const config = compileConfig(text, file);
+  const { text, config } = readConfigFile(file);
   return {
     config,
     payload: { text, source: file, generation },
     tls: tlsFingerprint(config),
     loadedAt: new Date().toISOString(),
   };
-}
-
-function workerCount(config: Config): number {
-  return config.workers === "auto" ? availableParallelism() : config.workers;
 }
 
 /** Runs until SIGTERM/SIGINT and the drain that follows; resolves with the exit code. */
@@ -185,7 +173,12 @@ export async function runPrimary(configFile: string, options: PrimaryOptions): P
           { reasons: plan.reasons },
           "replacing the workers one at a time for keys they cannot change",
         );
-        await pool.rollingReplace(next.payload, next.config.listen.port, drainMs, workerCount(next.config));
+        await pool.rollingReplace(
+          next.payload,
+          next.config.listen.port,
+          drainMs,
+          resolveWorkerCount(next.config),
+        );
       }
     } catch (err) {
       await newAdmin?.close();
@@ -199,19 +192,19 @@ export async function runPrimary(configFile: string, options: PrimaryOptions): P
       await old.close();
     }
     admin.setToken(after.token);
-    pool.scale(workerCount(next.config), drainMs);
+    pool.scale(resolveWorkerCount(next.config), drainMs);
     current = next;
     if (options.logLevel === null) log.level = next.config.logging.level;
     metrics.configReloaded("ok");
     log.info(
-      { generation: nextGeneration, kind: plan.kind, workers: workerCount(next.config) },
+      { generation: nextGeneration, kind: plan.kind, workers: resolveWorkerCount(next.config) },
       "config reloaded",
     );
   }
 
   return new Promise<number>((resolve) => {
     const onHangup = () =>
-      void reload().catch((err: unknown) => log.error({ err: String(err) }, "reload failed"));
+      void reload().catch((err: unknown) => log.error({ err: errorMessage(err) }, "reload failed"));
     const onStop = (signal: NodeJS.Signals) => {
       if (draining) {
         log.warn({ signal }, "already draining");
@@ -235,7 +228,7 @@ export async function runPrimary(configFile: string, options: PrimaryOptions): P
     process.on("SIGHUP", onHangup);
     process.on("SIGTERM", onStop);
     process.on("SIGINT", onStop);
-    void pool.start(workerCount(current.config));
+    void pool.start(resolveWorkerCount(current.config));
   });
 }
 

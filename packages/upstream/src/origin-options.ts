@@ -24,17 +24,23 @@ export interface OriginOptions {
 }
 
 /**
- * Defaults: 128 connections measured as fast as 32 and never slower (fewer connections than requests in
- * flight lost 20–30 % of throughput); headers timeout generous because CopyObject and CompleteMultipartUpload
- * can think for a while; keep-alive 4 s (undici's default too), below the idle timeout of common S3 front
- * ends; a request waits at most 10 s for a connection (a queue without a bound would hold requests forever),
- * and a client that reads nothing for 2 minutes loses its response.
+ * The defaults of every upstream pool osp runs, and the one place their numbers are written: the config schema
+ * takes each endpoint's `pool` defaults from here (packages/config/src/schema.ts), and origins that are no
+ * endpoint (the authorization webhook, IBM IAM) get these as they are. deploy/config/osp.example.yaml shows
+ * them to operators.
+ *
+ * 128 connections measured as fast as 32 and never slower (fewer connections than requests in flight lost
+ * 20–30 % of throughput); a TCP + TLS handshake gets 5 s; a store gets 30 s to start its answer and 30 s of
+ * silence within a body (raise `pool.headersTimeout` for stores whose CompleteMultipartUpload or CopyObject of
+ * large objects thinks longer); keep-alive 4 s (undici's default too), below the idle timeout of common S3
+ * front ends; a request waits at most 10 s for a connection (a queue without a bound would hold requests
+ * forever), and a client that reads nothing for 2 minutes loses its response.
  */
 export const DEFAULT_ORIGIN_OPTIONS: OriginOptions = Object.freeze({
   connections: 128,
-  connectTimeoutMs: 10_000,
-  headersTimeoutMs: 120_000,
-  bodyTimeoutMs: 120_000,
+  connectTimeoutMs: 5_000,
+  headersTimeoutMs: 30_000,
+  bodyTimeoutMs: 30_000,
   keepAliveTimeoutMs: 4_000,
   queueTimeoutMs: 10_000,
   pausedTimeoutMs: 120_000,
