@@ -122,7 +122,8 @@ export class IamTokenProvider {
     const now = this.#now();
     if (now >= current.expiresAtMs) return null;
     if (now >= current.refreshAtMs && this.#inflight === null && now >= this.#retryAtMs) {
-      // Failures are recorded (backoff, last error, event); the current token keeps serving meanwhile.
+      // A failure is recorded here (backoff, last error) and published on osp:upstream:iam-token, whose
+      // subscriber in @osp/server (log-channels.ts) logs it; the current token keeps serving meanwhile.
       this.#startFetch(now, true).catch(ignore);
     }
     return current.accessToken;

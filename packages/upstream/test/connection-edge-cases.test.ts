@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer, type Socket } from "node:net";
 import { test } from "node:test";
+import { errorMessage } from "@osp/errors";
 import { closeServer, listenOnLoopback } from "@osp/testkit";
 import { createUpstreamBody, mapUpstreamError, UpstreamPools } from "../src/index.js";
 import { delay, fixtureFile as fixture, send, startRawOrigin, startServer, waitFor } from "./helpers.js";
@@ -298,7 +299,7 @@ test("TLS: a connection whose response completed after the caller paused still r
   assert.equal(
     b.error,
     null,
-    `second request on the reused connection: ${b.error?.code} ${String((b.error?.cause as Error | undefined)?.message)}`,
+    `second request on the reused connection: ${b.error?.code} ${errorMessage(b.error?.cause)}`,
   );
   assert.ok(b.body.equals(payload));
 });
@@ -347,7 +348,7 @@ test("TLS: a paused response that the origin ends with close_notify right after 
   assert.equal(
     outcome.error,
     null,
-    `paused response lost: ${outcome.error?.code} ${String((outcome.error?.cause as Error | undefined)?.message)}`,
+    `paused response lost: ${outcome.error?.code} ${errorMessage(outcome.error?.cause)}`,
   );
   assert.ok(outcome.body.equals(payload));
 });
@@ -398,7 +399,7 @@ test("TLS: a connection whose 'end' is pending is not handed to the next queued 
   assert.equal(
     putOutcome.error,
     null,
-    `queued PUT: ${putOutcome.error?.code} ${String((putOutcome.error?.cause as Error | undefined)?.message)}`,
+    `queued PUT: ${putOutcome.error?.code} ${errorMessage(putOutcome.error?.cause)}`,
   );
   assert.equal(putOutcome.body.toString(), "got PUT 5");
 });
@@ -452,10 +453,6 @@ test("TLS: resume() called from onData while resume() is parsing the backlog doe
     },
   ).done;
   assert.equal(step, 2, "the scenario ran");
-  assert.equal(
-    outcome.error,
-    null,
-    `${outcome.error?.code} ${String((outcome.error?.cause as Error | undefined)?.message)}`,
-  );
+  assert.equal(outcome.error, null, `${outcome.error?.code} ${errorMessage(outcome.error?.cause)}`);
   assert.ok(outcome.body.equals(payload), "body bytes reordered");
 });
