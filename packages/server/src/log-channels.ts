@@ -85,6 +85,13 @@ export function subscribeLogChannels(log: Logger): () => void {
       },
     ],
     [
+      "osp:verify:fallback",
+      (message) => {
+        const e = message as { error: string };
+        log.warn({ err: e.error }, "verify pool hand-off failed; the signature was checked inline");
+      },
+    ],
+    [
       "osp:http:callback-error",
       (message) => {
         const e = message as { error: unknown; callback: string };

@@ -10,6 +10,8 @@
  * Whatever the mode, work that cannot be placed on a thread (pool closing, queue reservations full) runs
  * inline, and stateless work whose thread failed is redone inline: the verdict never depends on the pool.
  */
+
+import { errorMessage } from "@osp/errors";
 import {
   type AuthenticatedRequest,
   type BodyVerifier,
@@ -21,6 +23,7 @@ import {
 } from "@osp/sigv4";
 import { PooledBody, type PooledBodyVerifier } from "./pooled-body-verifier.js";
 import { S3Error } from "./s3-error.js";
+import { type VerifyFallbackEvent, verifyFallbackChannel } from "./verify-channels.js";
 import { resolveVerifyOptions, type VerifyMode, type VerifyOptions } from "./verify-options.js";
 import type { BodyVerifierSpec, RequestResult, VerifySignatureOptions } from "./verify-tasks.js";
 import { WorkerLanes } from "./worker-lanes.js";
@@ -132,7 +135,8 @@ class ThreadedVerifyPool implements VerifyPool {
       secret,
       options: options ?? {},
     };
-    // Whatever goes wrong with the hand-off (thread died, pool closing), the verdict is computed inline.
+    // Whatever goes wrong with the hand-off (thread died, pool closing), the verdict is computed inline; the
+    // failure goes out on osp:verify:fallback, which @osp/server logs (log-channels.ts).
     return lanes!
       .run<RequestResult>(lane, "verifyRequest", task)
       .then((result) => ({
@@ -143,7 +147,13 @@ class ThreadedVerifyPool implements VerifyPool {
           result.signingKey.byteLength,
         ),
       }))
-      .catch(() => verifyInline(auth, secret, cache, options));
+      .catch((error: unknown) => {
+        if (verifyFallbackChannel.hasSubscribers) {
+          const event: VerifyFallbackEvent = { error: errorMessage(error) };
+          verifyFallbackChannel.publish(event);
+        }
+        return verifyInline(auth, secret, cache, options);
+      });
   }
 
   createBodyVerifier(spec: BodyVerifierSpec, bodyBytes: number): BodyVerifier | PooledBodyVerifier {

@@ -266,7 +266,8 @@ export class PooledBody implements PooledBodyVerifier {
     this.#batch = [];
     this.#batchBytes = 0;
     if (threadMayKnowSession) {
-      // Best effort: a dead thread or a closed pool has forgotten the session anyway.
+      // Best effort: a dead thread or a closed pool has forgotten the session anyway. Its failure adds
+      // nothing to `error`, this body's verdict, which the gateway answers and logs with the request.
       this.#lanes.run(this.#lane, "closeBody", { session: this.#session }).catch(() => {});
     }
     this.#endReject?.(error);

@@ -1,6 +1,6 @@
 /**
- * The gateway's one error class, for rebuilding verdicts that crossed a thread boundary (STYLE.md: errors
- * that cross a thread are rebuilt from plain data, `S3Error.toData` / `S3Error.fromData`).
+ * The gateway's one error class, for rebuilding verdicts that crossed a thread boundary: errors that cross a
+ * thread are rebuilt from plain data, `S3Error.toData` / `S3Error.fromData`.
  */
 import { S3Error } from "@osp/errors";
 

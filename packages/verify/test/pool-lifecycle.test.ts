@@ -7,7 +7,9 @@ import { createVerifyPoolWithWorker } from "../src/create-verify-pool.js";
 import {
   createVerifyPool,
   resolveThreadCount,
+  VERIFY_FALLBACK_CHANNEL,
   VERIFY_POOL_CHANNEL,
+  type VerifyFallbackEvent,
   type VerifyMode,
   type VerifyPoolEvent,
 } from "../src/index.js";
@@ -141,8 +143,17 @@ describe("the verify pool's life", () => {
       };
       const auth = authenticateRequest(facts, { nowMs });
       assert.ok(auth !== null && !(auth instanceof S3Error));
-      const verdict = await pool.verifyRequest(auth, "secret", new SigningKeyCache());
-      assert.equal(verdict.failure, null, "the inline redo passed");
+      const fallbacks: VerifyFallbackEvent[] = [];
+      const onFallback = (event: unknown) => fallbacks.push(event as VerifyFallbackEvent);
+      diagnosticsChannel.subscribe(VERIFY_FALLBACK_CHANNEL, onFallback);
+      try {
+        const verdict = await pool.verifyRequest(auth, "secret", new SigningKeyCache());
+        assert.equal(verdict.failure, null, "the inline redo passed");
+      } finally {
+        diagnosticsChannel.unsubscribe(VERIFY_FALLBACK_CHANNEL, onFallback);
+      }
+      assert.equal(fallbacks.length, 1, "the failed hand-off was published once");
+      assert.ok(fallbacks[0]!.error.length > 0);
     } finally {
       await pool.close();
     }
