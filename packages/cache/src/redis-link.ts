@@ -5,6 +5,11 @@
  * a command on a connection that is not ready fails at once, and every command is bounded by
  * commandTimeoutMs. A timed-out command on a "ready" connection (a hung server or a partition, which
  * sends no RST) drops the connection, so the following commands fail fast until a reconnect succeeds.
+ *
+ * Every failed command is already in the log through the link, so callers that fall back on a failure need
+ * not (and, being per request, must not) log it again: a timeout or a lost connection turns the link "down",
+ * which the Cache logs once per outage (create-cache.ts, `#redisChanged`); a reply error while up (OOM,
+ * WRONGTYPE…) is logged by `#failed`, at most every 10 s; a command refused while down is that outage.
  */
 import { createRequire } from "node:module";
 import type {
@@ -26,6 +31,7 @@ function loadIoredis(): typeof import("ioredis") {
 type Redis = IoRedis;
 type Cluster = IoCluster;
 
+import { errorMessage } from "@osp/errors";
 import type { CacheLogger } from "./cache-types.js";
 import { INCREMENT_WITH_EXPIRY, type LuaScript, RELEASE_LOCK, TAKE_TOKEN } from "./lua-scripts.js";
 import type { ParsedRedisUrl } from "./parse-redis-url.js";
@@ -55,98 +61,100 @@ const HEALTH_CHECK_MS = 5_000;
 export class RedisLink {
   state: "connecting" | "up" | "down" = "connecting";
   lastError: string | null = null;
-  private readonly client: Client;
-  private readonly subscriber: Client;
-  private readonly channels = new Set<string>();
-  private clientReady = false;
-  private subscriberReady = false;
-  private closing = false;
-  private lastReplyErrorLogMs = 0;
-  private errorSinceUp = false;
-  private readonly healthTimer: NodeJS.Timeout;
+  readonly #client: Client;
+  readonly #subscriber: Client;
+  readonly #channels = new Set<string>();
+  #clientReady = false;
+  #subscriberReady = false;
+  #closing = false;
+  #lastReplyErrorLogMs = 0;
+  #errorSinceUp = false;
+  readonly #healthTimer: NodeJS.Timeout;
+  readonly #options: RedisLinkOptions;
 
-  constructor(private readonly options: RedisLinkOptions) {
-    this.client = createClient(options, "osp-cache");
-    this.subscriber = createClient(options, "osp-cache-sub");
-    this.watch(this.client, (ready) => {
-      this.clientReady = ready;
-      this.pauseClusterSubscriber(!ready);
+  constructor(options: RedisLinkOptions) {
+    this.#options = options;
+    this.#client = createClient(options, "osp-cache");
+    this.#subscriber = createClient(options, "osp-cache-sub");
+    this.#watch(this.#client, (ready) => {
+      this.#clientReady = ready;
+      this.#pauseClusterSubscriber(!ready);
     });
-    this.watch(this.subscriber, (ready) => {
-      this.subscriberReady = false;
-      if (ready) this.resubscribe();
+    this.#watch(this.#subscriber, (ready) => {
+      this.#subscriberReady = false;
+      if (ready) this.#resubscribe();
     });
-    this.subscriber.on("message", (channel: string, message: string) => options.onMessage(channel, message));
-    this.healthTimer = setInterval(() => this.checkHealth(), HEALTH_CHECK_MS);
-    this.healthTimer.unref();
+    this.#subscriber.on("message", (channel: string, message: string) => options.onMessage(channel, message));
+    this.#healthTimer = setInterval(() => this.#checkHealth(), HEALTH_CHECK_MS);
+    this.#healthTimer.unref();
   }
 
   /** True when a command may be sent now (it may still fail). */
   get usable(): boolean {
-    return this.clientReady && this.client.status === "ready";
+    return this.#clientReady && this.#client.status === "ready";
   }
 
   get(key: string): Promise<string | null> {
-    return this.run((c) => c.get(key));
+    return this.#run((c) => c.get(key));
   }
 
   async setPx(key: string, value: string, ttlMs: number): Promise<void> {
-    await this.run((c) => c.set(key, value, "PX", Math.max(1, Math.ceil(ttlMs))));
+    await this.#run((c) => c.set(key, value, "PX", Math.max(1, Math.ceil(ttlMs))));
   }
 
   /** SET NX PX: true when this call created the key. */
   async setNxPx(key: string, value: string, ttlMs: number): Promise<boolean> {
-    return (await this.run((c) => c.set(key, value, "PX", Math.max(1, Math.ceil(ttlMs)), "NX"))) === "OK";
+    return (await this.#run((c) => c.set(key, value, "PX", Math.max(1, Math.ceil(ttlMs)), "NX"))) === "OK";
   }
 
   async del(key: string): Promise<void> {
-    await this.run((c) => c.del(key));
+    await this.#run((c) => c.del(key));
   }
 
   async releaseLock(key: string, token: string): Promise<void> {
-    await this.script(RELEASE_LOCK, key, [token]);
+    await this.#script(RELEASE_LOCK, key, [token]);
   }
 
   async increment(key: string, ttlMs: number): Promise<number> {
-    return Number(await this.script(INCREMENT_WITH_EXPIRY, key, [String(Math.max(1, Math.ceil(ttlMs)))]));
+    return Number(await this.#script(INCREMENT_WITH_EXPIRY, key, [String(Math.max(1, Math.ceil(ttlMs)))]));
   }
 
   async takeToken(key: string, ratePerSecond: number, burst: number): Promise<boolean> {
-    return Number(await this.script(TAKE_TOKEN, key, [String(ratePerSecond), String(burst)])) === 1;
+    return Number(await this.#script(TAKE_TOKEN, key, [String(ratePerSecond), String(burst)])) === 1;
   }
 
   async hset(key: string, field: string, value: string): Promise<void> {
-    await this.run((c) => c.hset(key, field, value));
+    await this.#run((c) => c.hset(key, field, value));
   }
 
   hget(key: string, field: string): Promise<string | null> {
-    return this.run((c) => c.hget(key, field));
+    return this.#run((c) => c.hget(key, field));
   }
 
   async hdel(key: string, field: string): Promise<boolean> {
-    return (await this.run((c) => c.hdel(key, field))) > 0;
+    return (await this.#run((c) => c.hdel(key, field))) > 0;
   }
 
   hgetall(key: string): Promise<Record<string, string>> {
-    return this.run((c) => c.hgetall(key));
+    return this.#run((c) => c.hgetall(key));
   }
 
   async publish(channel: string, message: string): Promise<void> {
-    await this.run((c) => c.publish(channel, message));
+    await this.#run((c) => c.publish(channel, message));
   }
 
   /** Adds a channel to the subscription, now if the subscriber is ready, else on its next "ready". */
   subscribe(channel: string): void {
-    if (this.channels.has(channel)) return;
-    this.channels.add(channel);
-    if (this.subscriber.status === "ready")
-      this.subscriber.subscribe(channel).catch((err) => this.failed(err));
+    if (this.#channels.has(channel)) return;
+    this.#channels.add(channel);
+    if (this.#subscriber.status === "ready")
+      this.#subscriber.subscribe(channel).catch((err) => this.#failed(err));
   }
 
   unsubscribe(channel: string): void {
-    if (!this.channels.delete(channel)) return;
-    if (this.subscriber.status === "ready")
-      this.subscriber.unsubscribe(channel).catch((err) => this.failed(err));
+    if (!this.#channels.delete(channel)) return;
+    if (this.#subscriber.status === "ready")
+      this.#subscriber.unsubscribe(channel).catch((err) => this.#failed(err));
   }
 
   /**
@@ -154,8 +162,9 @@ export class RedisLink {
    * pipeline): keys of different slots cannot share a command on a cluster node.
    */
   async deleteMatching(pattern: string): Promise<number> {
-    if (!this.usable) throw this.downError();
-    const nodes = this.client instanceof loadIoredis().Cluster ? this.client.nodes("master") : [this.client];
+    if (!this.usable) throw this.#downError();
+    const nodes =
+      this.#client instanceof loadIoredis().Cluster ? this.#client.nodes("master") : [this.#client];
     let deleted = 0;
     for (const node of nodes) {
       let cursor = "0";
@@ -173,21 +182,21 @@ export class RedisLink {
   }
 
   async close(): Promise<void> {
-    this.closing = true;
-    clearInterval(this.healthTimer);
-    await Promise.all([this.client, this.subscriber].map(end));
+    this.#closing = true;
+    clearInterval(this.#healthTimer);
+    await Promise.all([this.#client, this.#subscriber].map(end));
   }
 
-  private run<T>(command: (client: Client) => Promise<T>): Promise<T> {
-    if (!this.usable) return Promise.reject(this.downError());
-    const timeoutMs = this.options.commandTimeoutMs;
+  #run<T>(command: (client: Client) => Promise<T>): Promise<T> {
+    if (!this.usable) return Promise.reject(this.#downError());
+    const timeoutMs = this.#options.commandTimeoutMs;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         const err = new Error(`redis command timed out after ${timeoutMs} ms`);
         reject(err);
-        this.timedOut(err);
+        this.#timedOut(err);
       }, timeoutMs);
-      command(this.client).then(
+      command(this.#client).then(
         (value) => {
           clearTimeout(timer);
           resolve(value);
@@ -195,65 +204,68 @@ export class RedisLink {
         (err: unknown) => {
           clearTimeout(timer);
           // ioredis's own commandTimeout (same length) may fire first: the same suspect connection.
-          if (err instanceof Error && err.message === "Command timed out") this.timedOut(err);
-          else this.failed(err);
+          if (err instanceof Error && err.message === "Command timed out") this.#timedOut(err);
+          else this.#failed(err);
           reject(err);
         },
       );
     });
   }
 
-  private async script(script: LuaScript, key: string, args: readonly string[]): Promise<unknown> {
+  async #script(script: LuaScript, key: string, args: readonly string[]): Promise<unknown> {
     try {
-      return await this.run((c) => c.evalsha(script.sha, 1, key, ...args));
+      return await this.#run((c) => c.evalsha(script.sha, 1, key, ...args));
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith("NOSCRIPT")) throw err;
-      return await this.run((c) => c.eval(script.lua, 1, key, ...args));
+      return await this.#run((c) => c.eval(script.lua, 1, key, ...args));
     }
   }
 
-  private downError(): Error {
+  #downError(): Error {
     return new Error(
       `redis is ${this.state === "up" ? "reconnecting" : this.state}: ${this.lastError ?? "not connected"}`,
     );
   }
 
-  private timedOut(err: Error): void {
+  #timedOut(err: Error): void {
     this.lastError = err.message;
-    this.errorSinceUp = true;
-    if (this.closing || !this.clientReady) return;
+    this.#errorSinceUp = true;
+    if (this.#closing || !this.#clientReady) return;
     // Down now: the socket's "close" may not come while the peer is hung (it never answers our FIN).
-    this.clientReady = false;
-    this.update(err.message);
-    this.client.disconnect(true);
+    this.#clientReady = false;
+    this.#update(err.message);
+    this.#client.disconnect(true);
   }
 
   /** A reply error (WRONGTYPE, OOM, NOSCRIPT…) leaves the connection up: logged at most every 10 s. */
-  private failed(err: unknown): void {
-    const message = err instanceof Error ? err.message : String(err);
+  #failed(err: unknown): void {
+    const message = errorMessage(err);
     if (message.startsWith("NOSCRIPT")) return;
     this.lastError = message;
     const now = Date.now();
-    if (this.closing || this.state !== "up" || now - this.lastReplyErrorLogMs < REPLY_ERROR_LOG_INTERVAL_MS)
+    if (this.#closing || this.state !== "up" || now - this.#lastReplyErrorLogMs < REPLY_ERROR_LOG_INTERVAL_MS)
       return;
-    this.lastReplyErrorLogMs = now;
-    this.options.log.warn({ err: message }, "redis command failed; serving from L1 and sources");
+    this.#lastReplyErrorLogMs = now;
+    this.#options.log.warn({ err: message }, "redis command failed; serving from L1 and sources");
   }
 
-  private checkHealth(): void {
-    if (this.usable) this.run((c) => c.ping()).catch(() => {});
+  #checkHealth(): void {
+    // #run logs a failed PING (see the header); a timeout also drops the connection.
+    if (this.usable) this.#run((c) => c.ping()).catch(() => {});
     // A cluster's subscriber moves to another node by itself when its node goes away.
-    const subscriber = this.subscriber;
-    if (!this.subscriberReady || subscriber instanceof loadIoredis().Cluster) return;
+    const subscriber = this.#subscriber;
+    if (!this.#subscriberReady || subscriber instanceof loadIoredis().Cluster) return;
     const timer = setTimeout(() => {
-      if (this.closing || !this.subscriberReady) return;
-      this.subscriberReady = false;
+      if (this.#closing || !this.#subscriberReady) return;
+      this.#subscriberReady = false;
       this.lastError = "redis subscriber did not answer PING";
-      this.update(this.lastError);
+      this.#update(this.lastError);
       subscriber.disconnect(true);
-    }, this.options.commandTimeoutMs);
+    }, this.#options.commandTimeoutMs);
     subscriber.ping().then(
       () => clearTimeout(timer),
+      // Refused because the connection is gone: its "close" makes the link "down", which is logged; a
+      // PING that is never answered is the timer's.
       () => {},
     );
   }
@@ -264,57 +276,57 @@ export class RedisLink {
    * (ioredis #2030). So while the command connection (which backs off) cannot reach the cluster, the
    * subscriber is stopped, and it is started again when the command connection is back.
    */
-  private pauseClusterSubscriber(pause: boolean): void {
-    const subscriber = this.subscriber;
-    if (this.closing || !(subscriber instanceof loadIoredis().Cluster)) return;
+  #pauseClusterSubscriber(pause: boolean): void {
+    const subscriber = this.#subscriber;
+    if (this.#closing || !(subscriber instanceof loadIoredis().Cluster)) return;
     if (pause && subscriber.status !== "end") subscriber.disconnect();
-    else if (!pause && subscriber.status === "end") subscriber.connect().catch((err) => this.failed(err));
+    else if (!pause && subscriber.status === "end") subscriber.connect().catch((err) => this.#failed(err));
   }
 
-  private resubscribe(): void {
+  #resubscribe(): void {
     const subscribed =
-      this.channels.size === 0 ? Promise.resolve() : this.subscriber.subscribe(...this.channels);
+      this.#channels.size === 0 ? Promise.resolve() : this.#subscriber.subscribe(...this.#channels);
     subscribed.then(
       () => {
-        this.subscriberReady = this.subscriber.status === "ready";
-        this.update(null);
+        this.#subscriberReady = this.#subscriber.status === "ready";
+        this.#update(null);
       },
       (err: unknown) => {
-        this.failed(err);
-        if (!this.closing) this.subscriber.disconnect(true);
+        this.#failed(err);
+        if (!this.#closing) this.#subscriber.disconnect(true);
       },
     );
   }
 
-  private watch(client: Client, setReady: (ready: boolean) => void): void {
+  #watch(client: Client, setReady: (ready: boolean) => void): void {
     client.on("ready", () => {
       setReady(true);
-      this.update(null);
+      this.#update(null);
     });
     client.on("error", (err: Error) => {
       this.lastError = err.message;
-      this.errorSinceUp = true;
+      this.#errorSinceUp = true;
     });
     const lost = () => {
       setReady(false);
       // A killed server closes the socket without an "error" event; an old error would mislead.
-      if (this.state === "up" && !this.errorSinceUp) this.lastError = "connection closed";
-      this.update(this.lastError ?? "connection closed");
+      if (this.state === "up" && !this.#errorSinceUp) this.lastError = "connection closed";
+      this.#update(this.lastError ?? "connection closed");
     };
     client.on("close", lost);
     client.on("end", lost);
   }
 
-  private update(error: string | null): void {
-    if (this.closing) return;
-    const up = this.clientReady && this.subscriberReady;
+  #update(error: string | null): void {
+    if (this.#closing) return;
+    const up = this.#clientReady && this.#subscriberReady;
     if (up && this.state !== "up") {
       this.state = "up";
-      this.errorSinceUp = false;
-      this.options.onState("up", null);
+      this.#errorSinceUp = false;
+      this.#options.onState("up", null);
     } else if (!up && error !== null && this.state !== "down") {
       this.state = "down";
-      this.options.onState("down", error);
+      this.#options.onState("down", error);
     }
   }
 }

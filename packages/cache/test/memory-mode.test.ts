@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { errorMessage } from "@osp/errors";
 import { type Cache, createCache } from "../src/index.js";
 import { countingFill, recordingLog } from "./helpers.js";
 
@@ -50,7 +51,7 @@ test("rethrows a failed fill to every waiter and caches nothing", async () => {
   const settled = await Promise.allSettled(Array.from({ length: 10 }, () => ns.get("k", failing)));
   assert.equal(calls, 1);
   for (const s of settled)
-    assert.ok(s.status === "rejected" && (s.reason as Error).message === "source unavailable");
+    assert.ok(s.status === "rejected" && errorMessage(s.reason) === "source unavailable");
   assert.equal(ns.peek("k"), undefined);
   assert.equal(await ns.get("k", async () => ({ value: "ok" })), "ok");
 });

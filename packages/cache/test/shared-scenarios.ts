@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
+import { errorMessage } from "@osp/errors";
 import type { Cache, CacheNamespace, NamespaceOptions } from "../src/index.js";
 import { closeAll, countingFill, recordLookups, waitFor, workers } from "./helpers.js";
 
@@ -68,7 +69,7 @@ export function defineSharedScenarios(redisUrl: () => string): void {
       return { value: "token" };
     };
     const [ra, rb] = await Promise.allSettled([a!.get("k", fill), b!.get("k", fill)]);
-    const outcomes = [ra, rb].map((r) => (r.status === "fulfilled" ? r.value : (r.reason as Error).message));
+    const outcomes = [ra, rb].map((r) => (r.status === "fulfilled" ? r.value : errorMessage(r.reason)));
     assert.deepEqual(outcomes.sort(), ["IAM 500", "token"]);
     assert.equal(calls, 2);
   });
