@@ -79,29 +79,29 @@ export async function startHttpServer(options: HttpServerOptions, handler: HttpH
 
 class UwsHttpServer implements HttpServer {
   readonly port: number;
-  private readonly uws: UwsModule;
-  private readonly app: UwsApp;
-  private readonly state: ServerState;
-  private listenSocket: UwsListenSocket | null;
+  readonly #uws: UwsModule;
+  readonly #app: UwsApp;
+  readonly #state: ServerState;
+  #listenSocket: UwsListenSocket | null;
 
   constructor(uws: UwsModule, app: UwsApp, listenSocket: UwsListenSocket, state: ServerState) {
-    this.uws = uws;
-    this.app = app;
-    this.state = state;
-    this.listenSocket = listenSocket;
+    this.#uws = uws;
+    this.#app = app;
+    this.#state = state;
+    this.#listenSocket = listenSocket;
     this.port = uws.us_socket_local_port(listenSocket);
   }
 
   close(): void {
-    this.state.draining = true;
-    if (this.listenSocket === null) return;
-    this.uws.us_listen_socket_close(this.listenSocket);
-    this.listenSocket = null;
+    this.#state.draining = true;
+    if (this.#listenSocket === null) return;
+    this.#uws.us_listen_socket_close(this.#listenSocket);
+    this.#listenSocket = null;
   }
 
   closeAll(): void {
     this.close();
-    this.app.close();
+    this.#app.close();
   }
 }
 

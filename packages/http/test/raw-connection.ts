@@ -17,36 +17,36 @@ export interface RawResponse {
 export class RawConnection {
   readonly socket: net.Socket;
   /** Received and not yet taken; concatenated only when looked into, so large bodies cost O(n). */
-  private parts: Buffer[];
-  private partsLength: number;
-  private ended: boolean;
-  private error: Error | null;
-  private wake: (() => void) | null;
+  #parts: Buffer[];
+  #partsLength: number;
+  #ended: boolean;
+  #error: Error | null;
+  #wake: (() => void) | null;
 
   private constructor(socket: net.Socket) {
     this.socket = socket;
-    this.parts = [];
-    this.partsLength = 0;
-    this.ended = false;
-    this.error = null;
-    this.wake = null;
+    this.#parts = [];
+    this.#partsLength = 0;
+    this.#ended = false;
+    this.#error = null;
+    this.#wake = null;
     socket.on("data", (data: Buffer) => {
-      this.parts.push(data);
-      this.partsLength += data.length;
-      this.notify();
+      this.#parts.push(data);
+      this.#partsLength += data.length;
+      this.#notify();
     });
     socket.on("end", () => {
-      this.ended = true;
-      this.notify();
+      this.#ended = true;
+      this.#notify();
     });
     socket.on("error", (err) => {
-      this.error = err;
-      this.ended = true;
-      this.notify();
+      this.#error = err;
+      this.#ended = true;
+      this.#notify();
     });
     socket.on("close", () => {
-      this.ended = true;
-      this.notify();
+      this.#ended = true;
+      this.#notify();
     });
   }
 
@@ -63,8 +63,8 @@ export class RawConnection {
 
   /** Reads one response; `noBody` for HEAD and interim responses. */
   async readResponse(noBody = false): Promise<RawResponse> {
-    const headEnd = await this.waitFor(() => this.buffered().indexOf("\r\n\r\n"));
-    const head = this.take(headEnd + 4).toString("latin1");
+    const headEnd = await this.#waitFor(() => this.#buffered().indexOf("\r\n\r\n"));
+    const head = this.#take(headEnd + 4).toString("latin1");
     const lines = head.slice(0, -4).split("\r\n");
     const status = Number(lines[0]!.split(" ")[1]);
     const headers = lines.slice(1).map((line): [string, string] => {
@@ -78,72 +78,72 @@ export class RawConnection {
     const length = find("content-length");
     if (length !== undefined) {
       const n = Number(length);
-      await this.waitFor(() => (this.partsLength >= n ? n : -1));
-      return { status, head, headers, body: this.take(n) };
+      await this.#waitFor(() => (this.#partsLength >= n ? n : -1));
+      return { status, head, headers, body: this.#take(n) };
     }
     if (find("transfer-encoding") === "chunked")
-      return { status, head, headers, body: await this.readChunked() };
+      return { status, head, headers, body: await this.#readChunked() };
     throw new Error(`response without a length: ${head}`);
   }
 
   /** Everything until the server closes the connection. */
   async readUntilClose(): Promise<{ data: Buffer; error: Error | null }> {
-    await this.waitFor(() => (this.ended ? 0 : -1), true);
-    return { data: this.take(this.partsLength), error: this.error };
+    await this.#waitFor(() => (this.#ended ? 0 : -1), true);
+    return { data: this.#take(this.#partsLength), error: this.#error };
   }
 
   /** What has arrived so far, without waiting. */
   snapshot(): { bytes: number; ended: boolean } {
-    return { bytes: this.partsLength, ended: this.ended };
+    return { bytes: this.#partsLength, ended: this.#ended };
   }
 
   close(): void {
     this.socket.destroy();
   }
 
-  private async readChunked(): Promise<Buffer> {
+  async #readChunked(): Promise<Buffer> {
     const parts: Buffer[] = [];
     for (;;) {
-      const lineEnd = await this.waitFor(() => this.buffered().indexOf("\r\n"));
-      const size = Number.parseInt(this.take(lineEnd + 2).toString("latin1"), 16);
-      await this.waitFor(() => (this.partsLength >= size + 2 ? 0 : -1));
-      parts.push(this.take(size));
-      assertCrlf(this.take(2));
+      const lineEnd = await this.#waitFor(() => this.#buffered().indexOf("\r\n"));
+      const size = Number.parseInt(this.#take(lineEnd + 2).toString("latin1"), 16);
+      await this.#waitFor(() => (this.#partsLength >= size + 2 ? 0 : -1));
+      parts.push(this.#take(size));
+      assertCrlf(this.#take(2));
       if (size === 0) return Buffer.concat(parts);
     }
   }
 
-  private buffered(): Buffer {
-    if (this.parts.length > 1) this.parts = [Buffer.concat(this.parts)];
-    return this.parts[0] ?? Buffer.alloc(0);
+  #buffered(): Buffer {
+    if (this.#parts.length > 1) this.#parts = [Buffer.concat(this.#parts)];
+    return this.#parts[0] ?? Buffer.alloc(0);
   }
 
-  private take(n: number): Buffer {
-    const all = this.buffered();
-    this.parts = all.length > n ? [all.subarray(n)] : [];
-    this.partsLength -= n;
+  #take(n: number): Buffer {
+    const all = this.#buffered();
+    this.#parts = all.length > n ? [all.subarray(n)] : [];
+    this.#partsLength -= n;
     return all.subarray(0, n);
   }
 
   /** Resolves with `probe()` once it is not -1; rejects if the connection ends first (unless `untilEnd`). */
-  private async waitFor(probe: () => number, untilEnd = false): Promise<number> {
+  async #waitFor(probe: () => number, untilEnd = false): Promise<number> {
     for (;;) {
       const found = probe();
       if (found !== -1) return found;
-      if (this.ended && !untilEnd) {
+      if (this.#ended && !untilEnd) {
         throw new Error(
-          `connection ended (${this.error?.message ?? "closed"}) with ${this.partsLength} bytes unread`,
+          `connection ended (${this.#error?.message ?? "closed"}) with ${this.#partsLength} bytes unread`,
         );
       }
       await new Promise<void>((resolve) => {
-        this.wake = resolve;
+        this.#wake = resolve;
       });
     }
   }
 
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = null;
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = null;
     wake?.();
   }
 }

@@ -52,60 +52,60 @@ export function createLineWriter(fd = 1, options: LineWriterOptions = {}): LineW
 
 class FdLineWriter implements LineWriter {
   droppedLines: number;
-  private readonly fd: number;
-  private readonly intervalMs: number;
-  private readonly buffer: Buffer;
-  /** Bytes of whole lines at the start of `buffer`. */
-  private length: number;
-  /** Batches that met EAGAIN, oldest first; `buffer` is written only once they are gone. */
-  private pending: Buffer[];
-  private pendingBytes: number;
-  private timer: NodeJS.Timeout | null;
+  readonly #fd: number;
+  readonly #intervalMs: number;
+  readonly #buffer: Buffer;
+  /** Bytes of whole lines at the start of `#buffer`. */
+  #length: number;
+  /** Batches that met EAGAIN, oldest first; `#buffer` is written only once they are gone. */
+  #pending: Buffer[];
+  #pendingBytes: number;
+  #timer: NodeJS.Timeout | null;
   /** The descriptor failed for good (EPIPE, EBADF…): lines are counted and dropped. */
-  private broken: boolean;
-  private readonly onTimer: () => void;
+  #broken: boolean;
+  readonly #onTimer: () => void;
 
   constructor(fd: number, intervalMs: number) {
     this.droppedLines = 0;
-    this.fd = fd;
-    this.intervalMs = intervalMs;
-    this.buffer = Buffer.allocUnsafe(BUFFER_BYTES);
-    this.length = 0;
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.timer = null;
-    this.broken = false;
-    this.onTimer = () => {
-      this.timer = null;
+    this.#fd = fd;
+    this.#intervalMs = intervalMs;
+    this.#buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+    this.#length = 0;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#timer = null;
+    this.#broken = false;
+    this.#onTimer = () => {
+      this.#timer = null;
       this.flushSync();
     };
   }
 
   write(line: string): void {
-    if (this.broken) {
+    if (this.#broken) {
       this.droppedLines++;
       return;
     }
     // A UTF-16 code unit is at most 3 bytes of UTF-8: the line surely fits after `start`.
-    if (line.length * 3 > BUFFER_BYTES - this.length) {
+    if (line.length * 3 > BUFFER_BYTES - this.#length) {
       this.flushSync();
       if (line.length * 3 > BUFFER_BYTES) {
-        this.out(Buffer.from(line));
+        this.#out(Buffer.from(line));
         return;
       }
     }
-    const start = this.length;
-    const bytes = this.buffer.write(line, start, "utf8");
+    const start = this.#length;
+    const bytes = this.#buffer.write(line, start, "utf8");
     if (start > 0 && start + bytes > BATCH_BYTES) {
       // The batch would pass PIPE_BUF: write the lines before this one, keep this one.
-      this.out(this.buffer.subarray(0, start));
-      this.buffer.copyWithin(0, start, start + bytes);
-      this.length = bytes;
+      this.#out(this.#buffer.subarray(0, start));
+      this.#buffer.copyWithin(0, start, start + bytes);
+      this.#length = bytes;
     } else {
-      this.length = start + bytes;
+      this.#length = start + bytes;
     }
-    if (this.length >= BATCH_BYTES) this.flushSync();
-    else if (this.timer === null) this.timer = setTimeout(this.onTimer, this.intervalMs).unref();
+    if (this.#length >= BATCH_BYTES) this.flushSync();
+    else if (this.#timer === null) this.#timer = setTimeout(this.#onTimer, this.#intervalMs).unref();
   }
 
   flush(cb?: (err?: Error) => void): void {
@@ -115,33 +115,33 @@ class FdLineWriter implements LineWriter {
 
   /** Writes the buffered lines now (and retries what met EAGAIN). */
   flushSync(): void {
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
     }
-    if (this.pending.length > 0) this.retryPending();
-    if (this.length === 0) return;
-    const batch = this.buffer.subarray(0, this.length);
-    this.length = 0;
-    this.out(batch);
+    if (this.#pending.length > 0) this.#retryPending();
+    if (this.#length === 0) return;
+    const batch = this.#buffer.subarray(0, this.#length);
+    this.#length = 0;
+    this.#out(batch);
   }
 
-  /** Writes `bytes` whole, or keeps what is left of it on EAGAIN. `bytes` may be a view of `buffer`. */
-  private out(bytes: Buffer): void {
-    if (this.broken) return;
-    if (this.pending.length > 0) {
-      this.keep(bytes, 0);
+  /** Writes `bytes` whole, or keeps what is left of it on EAGAIN. `bytes` may be a view of `#buffer`. */
+  #out(bytes: Buffer): void {
+    if (this.#broken) return;
+    if (this.#pending.length > 0) {
+      this.#keep(bytes, 0);
       return;
     }
     let offset = 0;
     while (offset < bytes.length) {
       try {
-        offset += writeSync(this.fd, bytes, offset, bytes.length - offset);
+        offset += writeSync(this.#fd, bytes, offset, bytes.length - offset);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "EAGAIN") {
-          this.keep(bytes, offset);
+          this.#keep(bytes, offset);
         } else {
-          this.broken = true;
+          this.#broken = true;
           this.droppedLines += countLines(bytes, offset);
         }
         return;
@@ -149,36 +149,36 @@ class FdLineWriter implements LineWriter {
     }
   }
 
-  private keep(bytes: Buffer, offset: number): void {
-    if (this.pendingBytes + bytes.length - offset > MAX_PENDING_BYTES) {
+  #keep(bytes: Buffer, offset: number): void {
+    if (this.#pendingBytes + bytes.length - offset > MAX_PENDING_BYTES) {
       this.droppedLines += countLines(bytes, offset);
       return;
     }
-    this.pending.push(Buffer.from(bytes.subarray(offset)));
-    this.pendingBytes += bytes.length - offset;
-    if (this.timer === null) this.timer = setTimeout(this.onTimer, this.intervalMs).unref();
+    this.#pending.push(Buffer.from(bytes.subarray(offset)));
+    this.#pendingBytes += bytes.length - offset;
+    if (this.#timer === null) this.#timer = setTimeout(this.#onTimer, this.#intervalMs).unref();
   }
 
-  private retryPending(): void {
-    while (this.pending.length > 0) {
-      const first = this.pending[0]!;
+  #retryPending(): void {
+    while (this.#pending.length > 0) {
+      const first = this.#pending[0]!;
       let written: number;
       try {
-        written = writeSync(this.fd, first);
+        written = writeSync(this.#fd, first);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "EAGAIN") {
-          if (this.timer === null) this.timer = setTimeout(this.onTimer, this.intervalMs).unref();
+          if (this.#timer === null) this.#timer = setTimeout(this.#onTimer, this.#intervalMs).unref();
           return;
         }
-        this.broken = true;
-        for (const b of this.pending) this.droppedLines += countLines(b, 0);
-        this.pending = [];
-        this.pendingBytes = 0;
+        this.#broken = true;
+        for (const b of this.#pending) this.droppedLines += countLines(b, 0);
+        this.#pending = [];
+        this.#pendingBytes = 0;
         return;
       }
-      this.pendingBytes -= written;
-      if (written === first.length) this.pending.shift();
-      else this.pending[0] = first.subarray(written);
+      this.#pendingBytes -= written;
+      if (written === first.length) this.#pending.shift();
+      else this.#pending[0] = first.subarray(written);
     }
   }
 }

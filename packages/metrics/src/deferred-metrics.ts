@@ -21,12 +21,12 @@ function labelsOf(names: readonly string[], key: string): Record<string, string>
 
 /** A prom-client Counter fed from plain numbers, which it takes in when collected. */
 export class DeferredCounter {
-  private readonly pending: Map<string, number>;
+  readonly #pending: Map<string, number>;
 
   constructor(config: CounterConfiguration<string>) {
     const pending = new Map<string, number>();
     const names = config.labelNames ?? [];
-    this.pending = pending;
+    this.#pending = pending;
     new Counter({
       ...config,
       collect() {
@@ -38,7 +38,7 @@ export class DeferredCounter {
 
   /** Adds `by` (≥ 0) to the series `key`. */
   inc(key: string, by = 1): void {
-    this.pending.set(key, (this.pending.get(key) ?? 0) + by);
+    this.#pending.set(key, (this.#pending.get(key) ?? 0) + by);
   }
 }
 
@@ -67,9 +67,9 @@ export class DeferredHistogram {
   readonly help: string;
   readonly type = "histogram";
   readonly aggregator = "sum";
-  private readonly labelNames: readonly string[];
-  private readonly bounds: readonly number[];
-  private series: Map<string, HistogramSeries>;
+  readonly #labelNames: readonly string[];
+  readonly #bounds: readonly number[];
+  #series: Map<string, HistogramSeries>;
 
   constructor(config: {
     name: string;
@@ -80,26 +80,26 @@ export class DeferredHistogram {
   }) {
     this.name = config.name;
     this.help = config.help;
-    this.labelNames = config.labelNames ?? [];
-    this.bounds = config.buckets;
-    this.series = new Map();
+    this.#labelNames = config.labelNames ?? [];
+    this.#bounds = config.buckets;
+    this.#series = new Map();
     // The registry reads `name` and calls `get()`; it has no type for metrics it did not make.
     for (const r of config.registers) r.registerMetric(this as never);
   }
 
   /** Counts `value` in the series `key`. */
   observe(key: string, value: number): void {
-    let s = this.series.get(key);
+    let s = this.#series.get(key);
     if (s === undefined) {
       s = {
-        labels: labelsOf(this.labelNames, key),
-        counts: new Float64Array(this.bounds.length + 1),
+        labels: labelsOf(this.#labelNames, key),
+        counts: new Float64Array(this.#bounds.length + 1),
         sum: 0,
         count: 0,
       };
-      this.series.set(key, s);
+      this.#series.set(key, s);
     }
-    const bounds = this.bounds;
+    const bounds = this.#bounds;
     let i = 0;
     while (i < bounds.length && value > bounds[i]!) i++;
     s.counts[i]!++;
@@ -116,12 +116,12 @@ export class DeferredHistogram {
   }> {
     const values: ValueJson[] = [];
     const bucket = `${this.name}_bucket`;
-    for (const s of this.series.values()) {
+    for (const s of this.#series.values()) {
       let cumulative = 0;
-      for (let i = 0; i < this.bounds.length; i++) {
+      for (let i = 0; i < this.#bounds.length; i++) {
         cumulative += s.counts[i]!;
         values.push({
-          labels: { le: this.bounds[i]!, ...s.labels },
+          labels: { le: this.#bounds[i]!, ...s.labels },
           value: cumulative,
           metricName: bucket,
           exemplar: null,
@@ -140,6 +140,6 @@ export class DeferredHistogram {
   }
 
   reset(): void {
-    this.series = new Map();
+    this.#series = new Map();
   }
 }
