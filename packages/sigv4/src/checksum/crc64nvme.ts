@@ -48,12 +48,12 @@ function buildTables(): void {
 
 /** Running CRC-64/NVME state: the register before the final xor, as two int32 halves. */
 export class Crc64Nvme {
-  private hi = -1;
-  private lo = -1;
+  #hi = -1;
+  #lo = -1;
 
   update(data: Uint8Array): void {
-    let hi = this.hi;
-    let lo = this.lo;
+    let hi = this.#hi;
+    let lo = this.#lo;
     let i = 0;
     const n = data.length;
     const end8 = n - (n % 8);
@@ -78,15 +78,15 @@ export class Crc64Nvme {
       hi = (hi >>> 8) ^ HI[idx]!;
       i++;
     }
-    this.hi = hi;
-    this.lo = lo;
+    this.#hi = hi;
+    this.#lo = lo;
   }
 
   /** The 8-byte big-endian digest (after the final xor). */
   digest(): Buffer {
     const out = Buffer.allocUnsafe(8);
-    out.writeUInt32BE(~this.hi >>> 0, 0);
-    out.writeUInt32BE(~this.lo >>> 0, 4);
+    out.writeUInt32BE(~this.#hi >>> 0, 0);
+    out.writeUInt32BE(~this.#lo >>> 0, 4);
     return out;
   }
 }

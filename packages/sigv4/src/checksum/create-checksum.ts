@@ -83,45 +83,45 @@ export function checksumMismatchError(algorithm: ChecksumAlgorithm): S3Error {
 }
 
 class Crc32Checksum implements Checksum {
-  private value = 0;
+  #value = 0;
   update(data: Uint8Array): void {
-    this.value = crc32(data, this.value);
+    this.#value = crc32(data, this.#value);
   }
   digestBase64(): string {
-    return uint32Base64(this.value);
+    return uint32Base64(this.#value);
   }
 }
 
 class Crc32cChecksum implements Checksum {
-  private value = CRC32C_INIT;
+  #value = CRC32C_INIT;
   update(data: Uint8Array): void {
-    this.value = updateCrc32c(this.value, data);
+    this.#value = updateCrc32c(this.#value, data);
   }
   digestBase64(): string {
-    return uint32Base64(~this.value >>> 0);
+    return uint32Base64(~this.#value >>> 0);
   }
 }
 
 class Crc64NvmeChecksum implements Checksum {
-  private readonly crc = new Crc64Nvme();
+  readonly #crc = new Crc64Nvme();
   update(data: Uint8Array): void {
-    this.crc.update(data);
+    this.#crc.update(data);
   }
   digestBase64(): string {
-    return this.crc.digest().toString("base64");
+    return this.#crc.digest().toString("base64");
   }
 }
 
 class HashChecksum implements Checksum {
-  private readonly hash;
+  readonly #hash;
   constructor(algorithm: "sha1" | "sha256") {
-    this.hash = createHash(algorithm);
+    this.#hash = createHash(algorithm);
   }
   update(data: Uint8Array): void {
-    this.hash.update(data);
+    this.#hash.update(data);
   }
   digestBase64(): string {
-    return this.hash.digest("base64");
+    return this.#hash.digest("base64");
   }
 }
 

@@ -22,52 +22,52 @@ const HEX_DIGITS = Buffer.from("0123456789abcdef", "latin1");
 const HEX_LENGTH = 64;
 
 export class ChunkSignatureChain {
-  private readonly w = new Int32Array(64);
-  private readonly innerStart: Int32Array;
-  private readonly outerStart: Int32Array;
-  private readonly state = new Int32Array(8);
+  readonly #w = new Int32Array(64);
+  readonly #innerStart: Int32Array;
+  readonly #outerStart: Int32Array;
+  readonly #state = new Int32Array(8);
   /** The rest of the string-to-sign after the precompressed prefix blocks, padded: 4 or 5 blocks. */
-  private readonly message: Buffer;
-  private readonly previousOffset: number;
-  private readonly dataOffset: number;
-  private readonly outerBlock = Buffer.alloc(BLOCK_BYTES);
-  private readonly signature = Buffer.alloc(32);
+  readonly #message: Buffer;
+  readonly #previousOffset: number;
+  readonly #dataOffset: number;
+  readonly #outerBlock = Buffer.alloc(BLOCK_BYTES);
+  readonly #signature = Buffer.alloc(32);
 
   /** `seedSignature`: the header signature, 64 hex characters (TypeError otherwise: a caller bug). */
   constructor(signingKey: Buffer, amzDate: string, scope: CredentialScope, seedSignature: string) {
     if (!/^[0-9a-fA-F]{64}$/.test(seedSignature))
       throw new TypeError("seedSignature must be 64 hex characters");
-    const w = this.w;
+    const w = this.#w;
     const key = signingKey.length > BLOCK_BYTES ? sha256(signingKey, w) : signingKey;
     const pad = Buffer.alloc(BLOCK_BYTES);
-    this.innerStart = H0.slice();
-    this.outerStart = H0.slice();
+    this.#innerStart = H0.slice();
+    this.#outerStart = H0.slice();
     for (let i = 0; i < BLOCK_BYTES; i++) pad[i] = (key[i] ?? 0) ^ 0x36;
-    compress(this.innerStart, w, pad, 0);
+    compress(this.#innerStart, w, pad, 0);
     for (let i = 0; i < BLOCK_BYTES; i++) pad[i] = (key[i] ?? 0) ^ 0x5c;
-    compress(this.outerStart, w, pad, 0);
+    compress(this.#outerStart, w, pad, 0);
 
     const prefix = Buffer.from(
       `AWS4-HMAC-SHA256-PAYLOAD\n${amzDate}\n${scope.date}/${scope.region}/${scope.service}/aws4_request\n`,
       "utf8",
     );
     const whole = prefix.length - (prefix.length % BLOCK_BYTES);
-    for (let offset = 0; offset < whole; offset += BLOCK_BYTES) compress(this.innerStart, w, prefix, offset);
+    for (let offset = 0; offset < whole; offset += BLOCK_BYTES) compress(this.#innerStart, w, prefix, offset);
     const text = Buffer.concat([
       prefix.subarray(whole),
       Buffer.from(`${seedSignature.toLowerCase()}\n${EMPTY_SHA256_HEX}\n${"0".repeat(HEX_LENGTH)}`, "latin1"),
     ]);
-    this.previousOffset = prefix.length - whole;
-    this.dataOffset = text.length - HEX_LENGTH;
-    this.message = pad64(text, BLOCK_BYTES + whole + text.length);
-    this.outerBlock[32] = 0x80;
-    this.outerBlock[62] = ((BLOCK_BYTES + 32) * 8) >>> 8;
-    this.outerBlock[63] = ((BLOCK_BYTES + 32) * 8) & 0xff;
+    this.#previousOffset = prefix.length - whole;
+    this.#dataOffset = text.length - HEX_LENGTH;
+    this.#message = pad64(text, BLOCK_BYTES + whole + text.length);
+    this.#outerBlock[32] = 0x80;
+    this.#outerBlock[62] = ((BLOCK_BYTES + 32) * 8) >>> 8;
+    this.#outerBlock[63] = ((BLOCK_BYTES + 32) * 8) & 0xff;
   }
 
   /** The last accepted signature (the seed before the first chunk), lower-case hex: the trailer chains on it. */
   get previousSignatureHex(): string {
-    return this.message.toString("latin1", this.previousOffset, this.previousOffset + HEX_LENGTH);
+    return this.#message.toString("latin1", this.#previousOffset, this.#previousOffset + HEX_LENGTH);
   }
 
   /**
@@ -75,20 +75,22 @@ export class ChunkSignatureChain {
    * reused by the next call. Does not advance the chain: call `accept` once the signature is known good.
    */
   next(dataSha256: Uint8Array): Buffer {
-    writeHex(dataSha256, this.message, this.dataOffset);
-    const { state, w, message } = this;
-    state.set(this.innerStart);
+    writeHex(dataSha256, this.#message, this.#dataOffset);
+    const state = this.#state;
+    const w = this.#w;
+    const message = this.#message;
+    state.set(this.#innerStart);
     for (let offset = 0; offset < message.length; offset += BLOCK_BYTES) compress(state, w, message, offset);
-    writeState(state, this.outerBlock, 0);
-    state.set(this.outerStart);
-    compress(state, w, this.outerBlock, 0);
-    writeState(state, this.signature, 0);
-    return this.signature;
+    writeState(state, this.#outerBlock, 0);
+    state.set(this.#outerStart);
+    compress(state, w, this.#outerBlock, 0);
+    writeState(state, this.#signature, 0);
+    return this.#signature;
   }
 
   /** Makes `signature` (32 bytes, normally what `next` returned) the previous signature of the next chunk. */
   accept(signature: Uint8Array): void {
-    writeHex(signature, this.message, this.previousOffset);
+    writeHex(signature, this.#message, this.#previousOffset);
   }
 }
 

@@ -83,35 +83,35 @@ class AwsChunkedDecoder implements ChunkedDecoder {
   decodedBytes = 0;
   complete = false;
 
-  private readonly signed: boolean;
+  readonly #signed: boolean;
   /** Signed modes: the chunk signature chain, seeded with the header signature. */
-  private readonly chain: ChunkSignatureChain | null;
+  readonly #chain: ChunkSignatureChain | null;
   /** The signature bytes of the current chunk header (signed modes). */
-  private readonly provided: Buffer | null;
-  private readonly expectedLength: number | null;
-  private readonly minChunkBytes: number;
-  private readonly maxHeaderBytes: number;
-  private readonly maxTrailerBytes: number;
-  private readonly section: TrailerSection;
+  readonly #provided: Buffer | null;
+  readonly #expectedLength: number | null;
+  readonly #minChunkBytes: number;
+  readonly #maxHeaderBytes: number;
+  readonly #maxTrailerBytes: number;
+  readonly #section: TrailerSection;
   /** The request headers' digests of the decoded data; null when none were declared. */
-  private readonly declared: DeclaredDigests | null;
-  private readonly tail: HeldBackTail;
+  readonly #declared: DeclaredDigests | null;
+  readonly #tail: HeldBackTail;
 
-  private state = HEADER;
+  #state = HEADER;
   /** The start of a header or trailer line cut by a write boundary (allocated on first need). */
-  private partial: Buffer | null = null;
-  private partialLength = 0;
-  private chunkIndex = 0;
-  private chunkSize = 0;
-  private chunkRemaining = 0;
-  private chunkHash: Hash | null = null;
+  #partial: Buffer | null = null;
+  #partialLength = 0;
+  #chunkIndex = 0;
+  #chunkSize = 0;
+  #chunkRemaining = 0;
+  #chunkHash: Hash | null = null;
   /** A data chunk below `minChunkBytes`: an error if another data chunk follows it. */
-  private smallChunkIndex = 0;
-  private smallChunkSize = 0;
-  private sawCr = false;
-  private trailerBytes = 0;
-  private blankSeen = false;
-  private failure: S3Error | null = null;
+  #smallChunkIndex = 0;
+  #smallChunkSize = 0;
+  #sawCr = false;
+  #trailerBytes = 0;
+  #blankSeen = false;
+  #failure: S3Error | null = null;
 
   constructor(options: ChunkedDecoderOptions) {
     const { mode } = options;
@@ -126,102 +126,103 @@ class AwsChunkedDecoder implements ChunkedDecoder {
     if (length !== null && !(Number.isSafeInteger(length) && length >= 0)) {
       throw new TypeError("decodedContentLength must be a non-negative safe integer or null");
     }
-    this.signed = mode !== "streaming-unsigned-trailer";
-    const signing = this.signed ? options.signing : null;
-    if (this.signed && signing === null) throw new TypeError(`aws-chunked mode ${mode} needs signing`);
+    this.#signed = mode !== "streaming-unsigned-trailer";
+    const signing = this.#signed ? options.signing : null;
+    if (this.#signed && signing === null) throw new TypeError(`aws-chunked mode ${mode} needs signing`);
     if (mode === "streaming-signed" && options.announcedTrailers.some((name) => name.trim() !== "")) {
       throw new S3Error(
         "InvalidRequest",
         "x-amz-trailer needs a STREAMING-…-TRAILER x-amz-content-sha256 value.",
       );
     }
-    this.chain =
+    this.#chain =
       signing === null
         ? null
         : new ChunkSignatureChain(signing.signingKey, signing.amzDate, signing.scope, signing.seedSignature);
-    this.provided = signing === null ? null : Buffer.alloc(32);
-    this.expectedLength = length;
-    this.minChunkBytes = options.minChunkBytes ?? 0;
-    this.maxHeaderBytes = options.maxChunkHeaderBytes ?? 4096;
-    this.maxTrailerBytes = options.maxTrailerBytes ?? 16 * 1024;
-    this.section = new TrailerSection(
+    this.#provided = signing === null ? null : Buffer.alloc(32);
+    this.#expectedLength = length;
+    this.#minChunkBytes = options.minChunkBytes ?? 0;
+    this.#maxHeaderBytes = options.maxChunkHeaderBytes ?? 4096;
+    this.#maxTrailerBytes = options.maxTrailerBytes ?? 16 * 1024;
+    this.#section = new TrailerSection(
       options.announcedTrailers,
       mode === "streaming-signed-trailer" ? signing : null,
     );
     const declared = options.declared === undefined ? null : new DeclaredDigests(options.declared);
-    this.declared = declared?.any === true ? declared : null;
-    this.tail = new HeldBackTail(length);
+    this.#declared = declared?.any === true ? declared : null;
+    this.#tail = new HeldBackTail(length);
   }
 
   get trailers(): ReadonlyArray<readonly [string, string]> {
-    return this.section.trailers;
+    return this.#section.trailers;
   }
 
   get heldBackBytes(): number {
-    return this.tail.heldBytes;
+    return this.#tail.heldBytes;
   }
 
   get bufferedBytes(): number {
-    return this.partialLength + this.section.keptBytes + this.tail.heldBytes;
+    return this.#partialLength + this.#section.keptBytes + this.#tail.heldBytes;
   }
 
   write(chunk: Buffer, emit: Emit): void {
-    if (this.failure !== null) throw this.failure;
+    if (this.#failure !== null) throw this.#failure;
     try {
-      this.consume(chunk, emit);
+      this.#consume(chunk, emit);
     } catch (error) {
-      this.failure = toS3Error(error);
-      throw this.failure;
+      this.#failure = toS3Error(error);
+      throw this.#failure;
     }
   }
 
   end(emit: Emit): void {
-    if (this.failure !== null) throw this.failure;
+    if (this.#failure !== null) throw this.#failure;
     try {
-      if (!this.complete) this.finishAtEnd();
-      this.tail.release(emit);
+      if (!this.complete) this.#finishAtEnd();
+      this.#tail.release(emit);
     } catch (error) {
-      this.failure = toS3Error(error);
-      throw this.failure;
+      this.#failure = toS3Error(error);
+      throw this.#failure;
     }
   }
 
-  private finishAtEnd(): void {
-    const atSectionStart = this.state === TRAILER && this.partialLength === 0 && this.section.lineCount === 0;
+  #finishAtEnd(): void {
+    const atSectionStart =
+      this.#state === TRAILER && this.#partialLength === 0 && this.#section.lineCount === 0;
     // `0\r\n` then EOF with nothing expected (smithy without a checksum), or `0\r\n\r\n` then EOF when trailers
     // were expected: the latter's verdict names what is missing instead of a bare IncompleteBody.
-    if (atSectionStart && (this.blankSeen || !this.section.expectsLines)) {
-      this.finishSection();
+    if (atSectionStart && (this.#blankSeen || !this.#section.expectsLines)) {
+      this.#finishSection();
       return;
     }
     throw new S3Error("IncompleteBody", "The aws-chunked body ended before its terminal chunk and trailers.");
   }
 
-  private consume(chunk: Buffer, emit: Emit): void {
+  #consume(chunk: Buffer, emit: Emit): void {
     const n = chunk.length;
     let pos = 0;
     while (pos < n) {
-      switch (this.state) {
+      switch (this.#state) {
         case DATA:
-          pos = this.consumeData(chunk, pos, emit);
+          pos = this.#consumeData(chunk, pos, emit);
           break;
         case DATA_END:
-          if (!this.sawCr) {
+          if (!this.#sawCr) {
             if (chunk[pos] !== 13) throw malformedChunk("chunk data is not followed by CRLF");
-            this.sawCr = true;
+            this.#sawCr = true;
             pos++;
             if (pos === n) break;
           }
           if (chunk[pos] !== 10) throw malformedChunk("chunk data is not followed by CRLF");
-          this.sawCr = false;
+          this.#sawCr = false;
           pos++;
-          this.state = HEADER;
+          this.#state = HEADER;
           break;
         case HEADER:
         case TRAILER: {
-          const lf = this.findLineEnd(chunk, pos);
+          const lf = this.#findLineEnd(chunk, pos);
           if (lf < 0) return;
-          this.onLine(chunk, pos, lf + 1);
+          this.#onLine(chunk, pos, lf + 1);
           pos = lf + 1;
           break;
         }
@@ -232,29 +233,29 @@ class AwsChunkedDecoder implements ChunkedDecoder {
   }
 
   /** Hashes and releases the data bytes of the current chunk present in `chunk` from `pos`. */
-  private consumeData(chunk: Buffer, pos: number, emit: Emit): number {
+  #consumeData(chunk: Buffer, pos: number, emit: Emit): number {
     const available = chunk.length - pos;
-    const take = Math.min(available, this.chunkRemaining);
+    const take = Math.min(available, this.#chunkRemaining);
     const slice = pos === 0 && take === chunk.length ? chunk : chunk.subarray(pos, pos + take);
     let digest: Buffer | null = null;
-    if (this.signed) {
-      if (take === this.chunkSize) digest = hash("sha256", slice, "buffer");
+    if (this.#signed) {
+      if (take === this.#chunkSize) digest = hash("sha256", slice, "buffer");
       else {
-        this.chunkHash ??= createHash("sha256");
-        this.chunkHash.update(slice);
+        this.#chunkHash ??= createHash("sha256");
+        this.#chunkHash.update(slice);
       }
     }
-    for (const trailer of this.section.checksums) trailer.checksum.update(slice);
-    this.declared?.update(slice);
-    this.tail.pass(slice, this.decodedBytes, emit);
+    for (const trailer of this.#section.checksums) trailer.checksum.update(slice);
+    this.#declared?.update(slice);
+    this.#tail.pass(slice, this.decodedBytes, emit);
     this.decodedBytes += take;
-    this.chunkRemaining -= take;
-    if (this.chunkRemaining === 0) {
-      if (this.signed) {
-        this.verifyChunk(digest ?? this.chunkHash!.digest());
-        this.chunkHash = null;
+    this.#chunkRemaining -= take;
+    if (this.#chunkRemaining === 0) {
+      if (this.#signed) {
+        this.#verifyChunk(digest ?? this.#chunkHash!.digest());
+        this.#chunkHash = null;
       }
-      this.state = DATA_END;
+      this.#state = DATA_END;
     }
     return pos + take;
   }
@@ -264,52 +265,53 @@ class AwsChunkedDecoder implements ChunkedDecoder {
    * partial line from earlier writes included). Returns its index, or -1 after keeping the partial line
    * (all of `chunk` consumed). Throws when the line would be longer than the cap.
    */
-  private findLineEnd(chunk: Buffer, pos: number): number {
-    const trailer = this.state === TRAILER;
+  #findLineEnd(chunk: Buffer, pos: number): number {
+    const trailer = this.#state === TRAILER;
     const allowance =
-      (trailer ? this.maxTrailerBytes - this.trailerBytes : this.maxHeaderBytes + 2) - this.partialLength;
+      (trailer ? this.#maxTrailerBytes - this.#trailerBytes : this.#maxHeaderBytes + 2) - this.#partialLength;
     const lf = chunk.indexOf(10, pos);
     if (lf >= 0 && lf - pos < allowance) return lf;
     if (lf >= 0 || chunk.length - pos >= allowance) {
-      if (trailer) throw malformedTrailer(`the trailer section is longer than ${this.maxTrailerBytes} bytes`);
-      throw malformedChunk(`a chunk header is longer than ${this.maxHeaderBytes} bytes`);
+      if (trailer)
+        throw malformedTrailer(`the trailer section is longer than ${this.#maxTrailerBytes} bytes`);
+      throw malformedChunk(`a chunk header is longer than ${this.#maxHeaderBytes} bytes`);
     }
-    this.keepPartial(chunk, pos, chunk.length);
+    this.#keepPartial(chunk, pos, chunk.length);
     return -1;
   }
 
-  private keepPartial(chunk: Buffer, from: number, to: number): void {
-    this.partial ??= Buffer.allocUnsafe(Math.max(this.maxHeaderBytes + 2, this.maxTrailerBytes));
-    this.partialLength += chunk.copy(this.partial, this.partialLength, from, to);
+  #keepPartial(chunk: Buffer, from: number, to: number): void {
+    this.#partial ??= Buffer.allocUnsafe(Math.max(this.#maxHeaderBytes + 2, this.#maxTrailerBytes));
+    this.#partialLength += chunk.copy(this.#partial, this.#partialLength, from, to);
   }
 
   /** A complete line, `chunk[from, to)` ending with LF, maybe preceded by a partial one: checks CRLF, dispatches. */
-  private onLine(chunk: Buffer, from: number, to: number): void {
+  #onLine(chunk: Buffer, from: number, to: number): void {
     let line = chunk;
     let start = from;
     let end = to;
-    if (this.partialLength > 0) {
-      this.keepPartial(chunk, from, to);
-      line = this.partial!;
+    if (this.#partialLength > 0) {
+      this.#keepPartial(chunk, from, to);
+      line = this.#partial!;
       start = 0;
-      end = this.partialLength;
-      this.partialLength = 0;
+      end = this.#partialLength;
+      this.#partialLength = 0;
     }
     if (end - start < 2 || line[end - 2] !== 13) {
-      if (this.state === TRAILER) throw malformedTrailer("a trailer line does not end with CRLF");
+      if (this.#state === TRAILER) throw malformedTrailer("a trailer line does not end with CRLF");
       throw malformedChunk("a chunk header does not end with CRLF");
     }
-    if (this.state === HEADER) this.onHeaderLine(line, start, end - 2);
+    if (this.#state === HEADER) this.#onHeaderLine(line, start, end - 2);
     else {
-      this.trailerBytes += end - start;
-      this.onTrailerLine(line.toString("latin1", start, end - 2));
+      this.#trailerBytes += end - start;
+      this.#onTrailerLine(line.toString("latin1", start, end - 2));
     }
   }
 
-  private onHeaderLine(line: Buffer, start: number, end: number): void {
-    const size = parseChunkHeader(line, start, end, this.provided);
-    this.chunkIndex++;
-    const expected = this.expectedLength;
+  #onHeaderLine(line: Buffer, start: number, end: number): void {
+    const size = parseChunkHeader(line, start, end, this.#provided);
+    this.#chunkIndex++;
+    const expected = this.#expectedLength;
     if (size === 0) {
       if (expected !== null && this.decodedBytes !== expected) {
         throw new S3Error(
@@ -317,8 +319,8 @@ class AwsChunkedDecoder implements ChunkedDecoder {
           "The aws-chunked data is shorter than x-amz-decoded-content-length.",
         );
       }
-      if (this.signed) this.verifyChunk(EMPTY_SHA256);
-      this.state = TRAILER;
+      if (this.#signed) this.#verifyChunk(EMPTY_SHA256);
+      this.#state = TRAILER;
       return;
     }
     if (expected !== null && size > expected - this.decodedBytes) {
@@ -327,44 +329,44 @@ class AwsChunkedDecoder implements ChunkedDecoder {
         "An aws-chunked chunk is longer than what remains of x-amz-decoded-content-length.",
       );
     }
-    if (this.smallChunkIndex > 0) throw chunkTooSmall(this.smallChunkIndex, this.smallChunkSize);
-    if (size < this.minChunkBytes) {
+    if (this.#smallChunkIndex > 0) throw chunkTooSmall(this.#smallChunkIndex, this.#smallChunkSize);
+    if (size < this.#minChunkBytes) {
       // Known length: a chunk that does not reach the end is not the last one, refuse it before its data.
       if (expected !== null && this.decodedBytes + size < expected)
-        throw chunkTooSmall(this.chunkIndex, size);
-      this.smallChunkIndex = this.chunkIndex;
-      this.smallChunkSize = size;
+        throw chunkTooSmall(this.#chunkIndex, size);
+      this.#smallChunkIndex = this.#chunkIndex;
+      this.#smallChunkSize = size;
     }
-    this.chunkSize = size;
-    this.chunkRemaining = size;
-    this.state = DATA;
+    this.#chunkSize = size;
+    this.#chunkRemaining = size;
+    this.#state = DATA;
   }
 
-  private onTrailerLine(line: string): void {
+  #onTrailerLine(line: string): void {
     if (line.length > 0) {
-      if (!this.section.expectsLines) throw malformedTrailer("a trailer was not announced in x-amz-trailer");
-      this.section.addLine(line);
+      if (!this.#section.expectsLines) throw malformedTrailer("a trailer was not announced in x-amz-trailer");
+      this.#section.addLine(line);
       return;
     }
-    if (this.section.lineCount === 0 && !this.blankSeen && this.section.expectsLines) {
-      this.blankSeen = true; // the tolerated extra empty line (docs/protocol.md "Framing")
+    if (this.#section.lineCount === 0 && !this.#blankSeen && this.#section.expectsLines) {
+      this.#blankSeen = true; // the tolerated extra empty line (docs/protocol.md "Framing")
       return;
     }
-    this.finishSection();
+    this.#finishSection();
   }
 
-  private finishSection(): void {
-    this.section.verify(this.chain?.previousSignatureHex ?? null);
-    this.declared?.verify();
-    this.state = DONE;
+  #finishSection(): void {
+    this.#section.verify(this.#chain?.previousSignatureHex ?? null);
+    this.#declared?.verify();
+    this.#state = DONE;
     this.complete = true;
   }
 
   /** Checks the current chunk's signature against its data hash and chains it. */
-  private verifyChunk(dataSha256: Uint8Array): void {
-    const expected = this.chain!.next(dataSha256);
-    if (!equal32(expected, this.provided!)) throw new S3Error("SignatureDoesNotMatch");
-    this.chain!.accept(expected);
+  #verifyChunk(dataSha256: Uint8Array): void {
+    const expected = this.#chain!.next(dataSha256);
+    if (!equal32(expected, this.#provided!)) throw new S3Error("SignatureDoesNotMatch");
+    this.#chain!.accept(expected);
   }
 }
 

@@ -41,10 +41,10 @@ export class TrailerSection {
   /** Bytes of text kept (trailers + the text to hash), for the memory bound. */
   keptBytes = 0;
 
-  private readonly announced: ReadonlySet<string>;
-  private readonly signing: ChunkSigning | null;
-  private signature: string | null = null;
-  private signedText = "";
+  readonly #announced: ReadonlySet<string>;
+  readonly #signing: ChunkSigning | null;
+  #signature: string | null = null;
+  #signedText = "";
 
   /**
    * `announced`: lower-case names from x-amz-trailer. `signing`: non-null in signed-trailer mode.
@@ -69,14 +69,14 @@ export class TrailerSection {
       const algorithm = checksumAlgorithmOfHeader(name);
       if (algorithm !== null) checksums.push({ name, algorithm, checksum: createChecksum(algorithm) });
     }
-    this.announced = names;
+    this.#announced = names;
     this.checksums = checksums;
-    this.signing = signing;
+    this.#signing = signing;
   }
 
   /** Whether a body must carry a non-empty trailer section (announced trailers, or a trailer signature). */
   get expectsLines(): boolean {
-    return this.announced.size > 0 || this.signing !== null;
+    return this.#announced.size > 0 || this.#signing !== null;
   }
 
   /** Takes one non-empty trailer line (CRLF removed). */
@@ -87,23 +87,23 @@ export class TrailerSection {
     const name = trimOws(line.slice(0, colon)).toLowerCase();
     const value = trimOws(line.slice(colon + 1));
     if (name === TRAILER_SIGNATURE_NAME) {
-      if (this.signing === null) throw malformedTrailer("x-amz-trailer-signature in an unsigned body");
-      if (this.signature !== null) throw malformedTrailer("x-amz-trailer-signature appears twice");
+      if (this.#signing === null) throw malformedTrailer("x-amz-trailer-signature in an unsigned body");
+      if (this.#signature !== null) throw malformedTrailer("x-amz-trailer-signature appears twice");
       if (value.length !== 64 || !isHex(value, 0, 64))
         throw malformedTrailer("x-amz-trailer-signature is not 64 hex");
-      this.signature = value.toLowerCase();
+      this.#signature = value.toLowerCase();
       return;
     }
-    if (this.signature !== null) throw malformedTrailer("a trailer follows x-amz-trailer-signature");
-    if (!this.announced.has(name)) throw malformedTrailer("a trailer was not announced in x-amz-trailer");
+    if (this.#signature !== null) throw malformedTrailer("a trailer follows x-amz-trailer-signature");
+    if (!this.#announced.has(name)) throw malformedTrailer("a trailer was not announced in x-amz-trailer");
     for (const [seen] of this.trailers)
       if (seen === name) throw malformedTrailer(`trailer ${name} appears twice`);
     this.trailers.push([name, value]);
     // The signed text is `name:value\n` per trailer, LF only (docs/protocol.md "Chunk signatures"), in
     // received order.
     const text = `${name}:${value}\n`;
-    if (this.signing !== null) this.signedText += text;
-    this.keptBytes += text.length * (this.signing !== null ? 2 : 1);
+    if (this.#signing !== null) this.#signedText += text;
+    this.keptBytes += text.length * (this.#signing !== null ? 2 : 1);
   }
 
   /**
@@ -111,16 +111,16 @@ export class TrailerSection {
    * present, checksums equal to the decoded data's. Throws the S3Error of the first failure.
    */
   verify(lastChunkSignature: string | null): void {
-    if (this.signing !== null) {
-      if (this.signature === null) throw malformedTrailer("x-amz-trailer-signature is missing");
-      const textHash = createHash("sha256").update(this.signedText, "latin1").digest("hex");
-      const { signingKey, amzDate, scope } = this.signing;
+    if (this.#signing !== null) {
+      if (this.#signature === null) throw malformedTrailer("x-amz-trailer-signature is missing");
+      const textHash = createHash("sha256").update(this.#signedText, "latin1").digest("hex");
+      const { signingKey, amzDate, scope } = this.#signing;
       const stringToSign = trailerStringToSign(amzDate, scope, lastChunkSignature ?? "", textHash);
       const expected = createHmac("sha256", signingKey).update(stringToSign, "utf8").digest();
-      if (!timingSafeEqual(expected, Buffer.from(this.signature, "hex")))
+      if (!timingSafeEqual(expected, Buffer.from(this.#signature, "hex")))
         throw new S3Error("SignatureDoesNotMatch");
     }
-    for (const name of this.announced) {
+    for (const name of this.#announced) {
       if (!this.trailers.some(([seen]) => seen === name)) {
         throw malformedTrailer(`trailer ${name} was announced in x-amz-trailer but not sent`);
       }

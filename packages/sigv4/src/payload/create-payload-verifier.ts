@@ -33,66 +33,66 @@ class PayloadVerifier implements BodyVerifier {
   decodedBytes = 0;
   complete = false;
 
-  private readonly expectedLength: number | null;
-  private readonly digests: DeclaredDigests;
-  private readonly tail: HeldBackTail;
-  private failure: S3Error | null = null;
+  readonly #expectedLength: number | null;
+  readonly #digests: DeclaredDigests;
+  readonly #tail: HeldBackTail;
+  #failure: S3Error | null = null;
 
   constructor(options: PayloadVerifierOptions) {
     const length = options.expectedLength;
     if (length !== undefined && !(Number.isSafeInteger(length) && length >= 0)) {
       throw new TypeError("expectedLength must be a non-negative safe integer");
     }
-    this.expectedLength = length ?? null;
-    this.digests = new DeclaredDigests(options);
-    this.tail = new HeldBackTail(this.expectedLength);
+    this.#expectedLength = length ?? null;
+    this.#digests = new DeclaredDigests(options);
+    this.#tail = new HeldBackTail(this.#expectedLength);
   }
 
   get heldBackBytes(): number {
-    return this.tail.heldBytes;
+    return this.#tail.heldBytes;
   }
 
   write(chunk: Buffer, emit: Emit): void {
-    if (this.failure !== null) throw this.failure;
+    if (this.#failure !== null) throw this.#failure;
     if (chunk.length === 0) return;
     try {
-      const expected = this.expectedLength;
+      const expected = this.#expectedLength;
       if (this.complete || (expected !== null && this.decodedBytes + chunk.length > expected)) {
         throw new S3Error("IncompleteBody", "The body is longer than its Content-Length.");
       }
-      this.digests.update(chunk);
-      this.tail.pass(chunk, this.decodedBytes, emit);
+      this.#digests.update(chunk);
+      this.#tail.pass(chunk, this.decodedBytes, emit);
       this.decodedBytes += chunk.length;
-      if (this.decodedBytes === expected) this.verdict();
+      if (this.decodedBytes === expected) this.#verdict();
     } catch (error) {
-      this.failure =
+      this.#failure =
         error instanceof S3Error
           ? error
           : new S3Error("InternalError", undefined, { cause: error, source: "internal" });
-      throw this.failure;
+      throw this.#failure;
     }
   }
 
   end(emit: Emit): void {
-    if (this.failure !== null) throw this.failure;
+    if (this.#failure !== null) throw this.#failure;
     try {
       if (!this.complete) {
-        if (this.expectedLength !== null && this.decodedBytes !== this.expectedLength)
+        if (this.#expectedLength !== null && this.decodedBytes !== this.#expectedLength)
           throw new S3Error("IncompleteBody");
-        this.verdict();
+        this.#verdict();
       }
-      this.tail.release(emit);
+      this.#tail.release(emit);
     } catch (error) {
-      this.failure =
+      this.#failure =
         error instanceof S3Error
           ? error
           : new S3Error("InternalError", undefined, { cause: error, source: "internal" });
-      throw this.failure;
+      throw this.#failure;
     }
   }
 
-  private verdict(): void {
-    this.digests.verify();
+  #verdict(): void {
+    this.#digests.verify();
     this.complete = true;
   }
 }

@@ -25,11 +25,11 @@ export interface DeclaredDigestOptions {
 }
 
 export class DeclaredDigests {
-  private readonly sha256Hex: string | null;
-  private readonly sha256: Hash | null;
-  private readonly md5Expected: Buffer | null;
-  private readonly md5: Hash | null;
-  private readonly checksums: ReadonlyArray<{
+  readonly #sha256Hex: string | null;
+  readonly #sha256: Hash | null;
+  readonly #md5Expected: Buffer | null;
+  readonly #md5: Hash | null;
+  readonly #checksums: ReadonlyArray<{
     algorithm: ChecksumAlgorithm;
     base64: string;
     checksum: Checksum;
@@ -37,12 +37,12 @@ export class DeclaredDigests {
 
   /** Throws before any byte when a value is malformed: Content-MD5 → 400 InvalidDigest, checksum → 400 InvalidRequest. */
   constructor(options: DeclaredDigestOptions) {
-    this.sha256Hex = options.sha256Hex?.toLowerCase() ?? null;
-    this.sha256 = this.sha256Hex === null ? null : createHash("sha256");
-    this.md5Expected =
+    this.#sha256Hex = options.sha256Hex?.toLowerCase() ?? null;
+    this.#sha256 = this.#sha256Hex === null ? null : createHash("sha256");
+    this.#md5Expected =
       options.contentMd5Base64 === undefined ? null : parseContentMd5(options.contentMd5Base64);
-    this.md5 = this.md5Expected === null ? null : createHash("md5");
-    this.checksums = (options.checksums ?? []).map(({ algorithm, base64 }) => {
+    this.#md5 = this.#md5Expected === null ? null : createHash("md5");
+    this.#checksums = (options.checksums ?? []).map(({ algorithm, base64 }) => {
       checkChecksumValue(algorithm, base64);
       return { algorithm, base64, checksum: createChecksum(algorithm) };
     });
@@ -50,13 +50,13 @@ export class DeclaredDigests {
 
   /** Whether any digest was declared (no work at all otherwise). */
   get any(): boolean {
-    return this.sha256 !== null || this.md5 !== null || this.checksums.length > 0;
+    return this.#sha256 !== null || this.#md5 !== null || this.#checksums.length > 0;
   }
 
   update(chunk: Uint8Array): void {
-    this.sha256?.update(chunk);
-    this.md5?.update(chunk);
-    for (const { checksum } of this.checksums) checksum.update(chunk);
+    this.#sha256?.update(chunk);
+    this.#md5?.update(chunk);
+    for (const { checksum } of this.#checksums) checksum.update(chunk);
   }
 
   /**
@@ -66,29 +66,29 @@ export class DeclaredDigests {
    * calculated checksum.". Call once, after the last byte.
    */
   verify(): void {
-    if (this.sha256 !== null) {
-      const computed = this.sha256.digest("hex");
-      if (computed !== this.sha256Hex) {
+    if (this.#sha256 !== null) {
+      const computed = this.#sha256.digest("hex");
+      if (computed !== this.#sha256Hex) {
         throw new S3Error("XAmzContentSHA256Mismatch", undefined, {
           fields: [
-            ["ClientComputedContentSHA256", this.sha256Hex ?? ""],
+            ["ClientComputedContentSHA256", this.#sha256Hex ?? ""],
             ["S3ComputedContentSHA256", computed],
           ],
         });
       }
     }
-    if (this.md5 !== null && this.md5Expected !== null) {
-      const computed = this.md5.digest();
-      if (!computed.equals(this.md5Expected)) {
+    if (this.#md5 !== null && this.#md5Expected !== null) {
+      const computed = this.#md5.digest();
+      if (!computed.equals(this.#md5Expected)) {
         throw new S3Error("BadDigest", undefined, {
           fields: [
-            ["ExpectedDigest", this.md5Expected.toString("hex")],
+            ["ExpectedDigest", this.#md5Expected.toString("hex")],
             ["CalculatedDigest", computed.toString("base64")],
           ],
         });
       }
     }
-    for (const { algorithm, base64, checksum } of this.checksums) {
+    for (const { algorithm, base64, checksum } of this.#checksums) {
       if (checksum.digestBase64() !== base64) throw checksumMismatchError(algorithm);
     }
   }

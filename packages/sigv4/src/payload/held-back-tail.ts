@@ -19,17 +19,17 @@ export const HELD_BACK_BYTES = 1;
  * - A total of 0 holds nothing back: see `BodyVerifier` for what a consumer must do then.
  */
 export class HeldBackTail {
-  private readonly releaseLimit: number;
-  private readonly held = Buffer.allocUnsafe(HELD_BACK_BYTES);
-  private heldLength = 0;
+  readonly #releaseLimit: number;
+  readonly #held = Buffer.allocUnsafe(HELD_BACK_BYTES);
+  #heldLength = 0;
 
   constructor(totalBytes: number | null) {
-    this.releaseLimit = totalBytes === null ? -1 : Math.max(0, totalBytes - HELD_BACK_BYTES);
+    this.#releaseLimit = totalBytes === null ? -1 : Math.max(0, totalBytes - HELD_BACK_BYTES);
   }
 
   /** Bytes currently held back (copied, owned by this object). */
   get heldBytes(): number {
-    return this.heldLength;
+    return this.#heldLength;
   }
 
   /**
@@ -39,43 +39,43 @@ export class HeldBackTail {
   pass(slice: Buffer, offset: number, emit: (data: Buffer) => void): void {
     const length = slice.length;
     if (length === 0) return;
-    if (this.releaseLimit >= 0) {
+    if (this.#releaseLimit >= 0) {
       const end = offset + length;
-      if (end <= this.releaseLimit) {
+      if (end <= this.#releaseLimit) {
         emit(slice);
         return;
       }
-      const cut = this.releaseLimit - offset;
+      const cut = this.#releaseLimit - offset;
       if (cut > 0) emit(slice.subarray(0, cut));
-      this.heldLength += slice.copy(this.held, this.heldLength, Math.max(cut, 0));
+      this.#heldLength += slice.copy(this.#held, this.#heldLength, Math.max(cut, 0));
       return;
     }
-    this.roll(slice, emit);
+    this.#roll(slice, emit);
   }
 
   /** Emits the held-back bytes: call only once every verdict on the body has passed. */
   release(emit: (data: Buffer) => void): void {
-    if (this.heldLength === 0) return;
-    const tail = Buffer.from(this.held.subarray(0, this.heldLength));
-    this.heldLength = 0;
+    if (this.#heldLength === 0) return;
+    const tail = Buffer.from(this.#held.subarray(0, this.#heldLength));
+    this.#heldLength = 0;
     emit(tail);
   }
 
-  private roll(slice: Buffer, emit: (data: Buffer) => void): void {
+  #roll(slice: Buffer, emit: (data: Buffer) => void): void {
     const length = slice.length;
     if (length >= HELD_BACK_BYTES) {
       this.release(emit);
       if (length > HELD_BACK_BYTES) emit(slice.subarray(0, length - HELD_BACK_BYTES));
-      slice.copy(this.held, 0, length - HELD_BACK_BYTES);
-      this.heldLength = HELD_BACK_BYTES;
+      slice.copy(this.#held, 0, length - HELD_BACK_BYTES);
+      this.#heldLength = HELD_BACK_BYTES;
       return;
     }
-    const overflow = this.heldLength + length - HELD_BACK_BYTES;
+    const overflow = this.#heldLength + length - HELD_BACK_BYTES;
     if (overflow > 0) {
-      emit(Buffer.from(this.held.subarray(0, overflow)));
-      this.held.copy(this.held, 0, overflow, this.heldLength);
-      this.heldLength -= overflow;
+      emit(Buffer.from(this.#held.subarray(0, overflow)));
+      this.#held.copy(this.#held, 0, overflow, this.#heldLength);
+      this.#heldLength -= overflow;
     }
-    this.heldLength += slice.copy(this.held, this.heldLength);
+    this.#heldLength += slice.copy(this.#held, this.#heldLength);
   }
 }
