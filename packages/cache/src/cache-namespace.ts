@@ -318,6 +318,6 @@ export class CacheNamespaceImpl<T> implements CacheNamespace<T> {
 }
 
 /** Escapes SCAN MATCH glob characters in a literal prefix. */
-export function escapeGlob(text: string): string {
+function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, "\\$&");
 }

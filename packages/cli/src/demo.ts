@@ -11,9 +11,9 @@ import { join } from "node:path";
 import { startS3rver } from "@osp/testkit";
 import { optionValue } from "./options.js";
 
-export const DEMO_ACCESS_KEY = "OSPDEMOACCESSKEY";
-export const DEMO_SECRET_KEY = "osp-demo-secret-key-do-not-use-in-production";
-export const DEMO_BUCKET = "demo";
+const DEMO_ACCESS_KEY = "OSPDEMOACCESSKEY";
+const DEMO_SECRET_KEY = "osp-demo-secret-key-do-not-use-in-production";
+const DEMO_BUCKET = "demo";
 
 export async function runDemo(args: readonly string[]): Promise<number> {
   const port = Number(optionValue(args, "--port") ?? 6190);

@@ -19,7 +19,7 @@ export const SECRET_FIELDS: ReadonlySet<string> = new Set([
   "query",
 ]);
 
-export const CENSOR = "[redacted]";
+const CENSOR = "[redacted]";
 
 /** Objects nested deeper than this are logged as they are (osp logs flat facts; this bounds a cycle). */
 const MAX_DEPTH = 8;

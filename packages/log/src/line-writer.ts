@@ -15,7 +15,7 @@
 import { writeSync } from "node:fs";
 
 /** Linux's PIPE_BUF: a write to a pipe up to this size is atomic. */
-export const BATCH_BYTES = 4096;
+const BATCH_BYTES = 4096;
 const BUFFER_BYTES = 64 * 1024;
 /** Lines kept while the descriptor answers EAGAIN; past this, new lines are dropped (and counted). */
 const MAX_PENDING_BYTES = 16 * 2 ** 20;

@@ -5,9 +5,6 @@ export { createPrimaryMetrics, type PrimaryMetrics, type WorkerState } from "./p
 export {
   CHANNELS,
   createWorkerMetrics,
-  POOL_WAIT_BUCKETS,
-  REQUEST_DURATION_BUCKETS,
-  UPSTREAM_DURATION_BUCKETS,
   type WorkerMetrics,
   type WorkerMetricsOptions,
 } from "./worker-metrics.js";

@@ -13,17 +13,15 @@ import { createBucketLabeler, methodLabel, statusClass } from "./label-values.js
 import type { MetricsSnapshot } from "./metrics-snapshot.js";
 
 /** Seconds, from a cached GET (~1 ms) to a multi-GiB transfer (minutes). */
-export const REQUEST_DURATION_BUCKETS = [
+const REQUEST_DURATION_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
 ];
 /** Seconds to the upstream's response headers: no body transfer in it, so it tops out at its timeout. */
-export const UPSTREAM_DURATION_BUCKETS = [
+const UPSTREAM_DURATION_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
 ];
 /** Seconds a task waits for a pool thread: microseconds when idle, anything past 1 s is an overload. */
-export const POOL_WAIT_BUCKETS = [
-  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
-];
+const POOL_WAIT_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
 /** The channel names the publishing packages define (a contract by name); they own the event shapes. */
 export const CHANNELS = {

@@ -55,7 +55,7 @@ function headerInvalid(value: string): S3Error {
 }
 
 /** `AWS AKID:Signature` → its two parts; anything else is 400 InvalidArgument. */
-export function parseAuthorizationV2(value: string): { accessKeyId: string; signature: string } | S3Error {
+function parseAuthorizationV2(value: string): { accessKeyId: string; signature: string } | S3Error {
   const text = value.trim();
   if (text.length > MAX_AUTHORIZATION_CHARS) return headerInvalid(value);
   let start = 3;

@@ -52,7 +52,6 @@ export { HELD_BACK_BYTES } from "./payload/held-back-tail.js";
 export { type PresignUrlInput, presignUrl } from "./presign-url.js";
 export {
   formatAuthorizationHeader,
-  isSignableHeader,
   type SignedRequest,
   type SignRequestInput,
   signRequest,

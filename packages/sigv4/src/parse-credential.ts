@@ -1,7 +1,7 @@
 import type { CredentialScope } from "./types.js";
 
 /** Most names accepted in `SignedHeaders` (a request has far fewer headers; this only bounds hostile input). */
-export const MAX_SIGNED_HEADERS = 256;
+const MAX_SIGNED_HEADERS = 256;
 
 /** Longest credential accepted: access key ids are ≤ 128 characters, regions and services short. */
 const MAX_CREDENTIAL_CHARS = 512;

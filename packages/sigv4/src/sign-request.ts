@@ -32,7 +32,7 @@ const UNSIGNABLE = new Set([
 ]);
 
 /** The default choice of signed headers: everything but the unsignable ones. */
-export function isSignableHeader(name: string): boolean {
+function isSignableHeader(name: string): boolean {
   return !UNSIGNABLE.has(name) && !name.startsWith("proxy-") && !name.startsWith("sec-");
 }
 

@@ -15,7 +15,6 @@ export {
 } from "./verify-channels.js";
 export {
   resolveThreadCount,
-  VERIFY_DEFAULTS,
   type VerifyMode,
   type VerifyOptions,
 } from "./verify-options.js";

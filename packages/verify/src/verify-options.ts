@@ -34,7 +34,7 @@ export interface ResolvedVerifyOptions {
 }
 
 /** Defaults chosen from bench/pool on the 2-core VM (README.md "Figures"). */
-export const VERIFY_DEFAULTS = {
+const VERIFY_DEFAULTS = {
   /**
    * auto: 1 MiB bodies gained uneven event-loop time from a thread for ~3× the CPU; from 8 MiB the relief held
    * (70–80 % of the verification off the loop) as the fixed cost of a body's first and last hand-off faded.

@@ -18,7 +18,7 @@ export interface ChunkSigning {
 }
 
 /** `<date>/<region>/<service>/aws4_request` */
-export function scopeString(scope: CredentialScope): string {
+function scopeString(scope: CredentialScope): string {
   return `${scope.date}/${scope.region}/${scope.service}/aws4_request`;
 }
 

@@ -36,7 +36,7 @@ export function sha256(data: Uint8Array, w: Int32Array): Uint8Array {
  * Pads `buffer[0, length)` in place (the buffer has room for the padding) and compresses it into `state`;
  * `prefixBytes` = bytes already compressed into `state` (counted in the length field).
  */
-export function digestInto(
+function digestInto(
   state: Int32Array,
   w: Int32Array,
   buffer: Uint8Array,

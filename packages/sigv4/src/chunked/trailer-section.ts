@@ -22,7 +22,7 @@ import type { ChecksumAlgorithm } from "../types.js";
 import { type ChunkSigning, trailerStringToSign } from "./chunk-signature.js";
 import { isHex } from "./parse-chunk-header.js";
 
-export const TRAILER_SIGNATURE_NAME = "x-amz-trailer-signature";
+const TRAILER_SIGNATURE_NAME = "x-amz-trailer-signature";
 
 /** One announced `x-amz-checksum-*` trailer and the running checksum of the decoded data it is checked against. */
 export interface ChecksumTrailer {

@@ -9,7 +9,7 @@ import {
 } from "./upstream-connection.js";
 
 /** A request the pool cannot take any more (closed for shutdown). */
-export class PoolClosedError extends Error {
+class PoolClosedError extends Error {
   readonly code = "OSP_POOL_CLOSED";
 
   constructor() {
