@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { request } from "node:http";
 import { after, before, describe, test } from "node:test";
+import { errorMessage } from "@osp/errors";
 import { type RedisServer, type S3rverUpstream, startRedis, startS3rver } from "@osp/testkit";
 import { rawRequest, signAsAlice } from "../e2e/harness.js";
 import { findTool, labelsOf, METRICS, metricOf, metricUses, missing, readDeploy } from "./deploy-files.js";
@@ -58,7 +59,7 @@ class Traffic {
       if (res.status === 200 && good(res.body)) this.ok++;
       else this.failures.push(`${method} ${path}: ${res.status} ${res.body.slice(0, 200)}`);
     } catch (err) {
-      this.failures.push(`${method} ${path}: ${(err as Error).message}`);
+      this.failures.push(`${method} ${path}: ${errorMessage(err)}`);
     }
   }
 
