@@ -171,10 +171,10 @@ function parseScript(text: string): Sample[] {
 }
 
 const RELAY = /\b(startResponse|writeResponseChunk|completeResponse|forwardResponseHeaders)\b/;
-const RESIGN_FILE = /\/(upstream-auth|upstream-credentials|iam-tokens)\.js/;
+const RESIGN_FILE = /\/upstream\/(sign-upstream|upstream-credentials|iam-tokens)\.js/;
 /** A SigV4 frame signs the upstream request when it, or a caller, is one of these (inlining hides some). */
 const RESIGN_CALLER =
-  /\/(upstream-auth|upstream-credentials|iam-tokens|sign-request)\.js|\bforward file:.*\/exchange\.js/;
+  /\/upstream\/(sign-upstream|upstream-credentials|iam-tokens)\.js|\/sign-request\.js|\bforward file:.*\/exchange\.js/;
 const GC =
   /v8::internal::(Heap|Scavenger|ScavengerCollector|MarkCompactCollector|MinorMarkCompactCollector|MinorMarkSweepCollector|IncrementalMarking|ConcurrentMarking|Sweeper|GCTracer|MemoryAllocator)::/;
 
@@ -196,10 +196,11 @@ function partOfFrame(sym: string, above: readonly Frame[]): LedgerPart | null {
     case "metrics":
       return "metrics";
     case "gateway":
-      if (/^(authorize|authorize-request|create-authorizer|anonymous|bucket-patterns)$/.test(file))
+      // Files by folder (packages/gateway/README.md).
+      if (/^(authorization\/.*|identity\/anonymous|routing\/bucket-patterns)$/.test(file))
         return "authorization";
       if (RESIGN_FILE.test(`/${file}.js`)) return "re-sign";
-      if (/^(identity|credential-store)$/.test(file)) return "auth";
+      if (/^identity\/(credential-sources|credential-store)$/.test(file)) return "auth";
       if (RELAY.test(sym)) return "response relay";
       return "pipeline";
     default:

@@ -11,8 +11,8 @@
 import type { Cache, CacheNamespace } from "@osp/cache";
 import type { Config } from "@osp/config";
 import type { IamToken } from "@osp/upstream";
-import type { ClientCredential } from "./identity.js";
-import type { UpstreamAuth } from "./routes.js";
+import type { ClientCredential } from "./identity/credential-sources.js";
+import type { UpstreamAuth } from "./routing/routes.js";
 
 export interface GatewayNamespaces {
   readonly credential: CacheNamespace<ClientCredential>;

@@ -1,4 +1,10 @@
-export { type Authorizer, type AuthzFacts, compileRules, type RuleAuthorizer } from "./authorize.js";
+export { type AuthzFactsJson, createAuthorizer, decisionKey } from "./authorization/authorizer.js";
+export {
+  type Authorizer,
+  type AuthzFacts,
+  compileRules,
+  type RuleAuthorizer,
+} from "./authorization/rules.js";
 export {
   answerPreflight,
   type BucketCors,
@@ -6,9 +12,7 @@ export {
   compileCors,
   corsResponseHeaders,
   withoutCorsHeaders,
-} from "./cors.js";
-export { type AuthzFactsJson, createAuthorizer, decisionKey } from "./create-authorizer.js";
-export { CredentialStore, parseSecretsKey, type StoredCredential } from "./credential-store.js";
+} from "./cors/bucket-cors.js";
 export {
   GATEWAY_REQUEST_CHANNEL,
   type GatewayRequestEvent,
@@ -16,7 +20,6 @@ export {
   LIST_BUCKETS_FAILURE_CHANNEL,
   type ListBucketsFailureEvent,
 } from "./gateway-channels.js";
-export { createWorkerCache, GatewayCore, type GatewayDeps } from "./gateway-core.js";
 export {
   type ClientCredential,
   type CredentialSource,
@@ -24,6 +27,8 @@ export {
   createCredentialSource,
   createCredentialStore,
   type Principal,
-} from "./identity.js";
-export { createSourceIpResolver, type SourceIpResolver } from "./source-ip.js";
-export { startWorker, type Worker } from "./start-worker.js";
+} from "./identity/credential-sources.js";
+export { CredentialStore, parseSecretsKey, type StoredCredential } from "./identity/credential-store.js";
+export { createSourceIpResolver, type SourceIpResolver } from "./identity/source-ip.js";
+export { createWorkerCache, GatewayCore, type GatewayDeps } from "./worker/gateway-core.js";
+export { startWorker, type Worker } from "./worker/start-worker.js";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type Config, compileConfig } from "@osp/config";
 import { S3Error } from "@osp/errors";
-import { ANONYMOUS, anonymousAllowed, checkAnonymousRequest } from "../src/anonymous.js";
+import { ANONYMOUS, anonymousAllowed, checkAnonymousRequest } from "../src/identity/anonymous.js";
 import { type AuthzFacts, compileRules } from "../src/index.js";
 
 function configWith(rules: string): Config {

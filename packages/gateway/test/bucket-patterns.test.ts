@@ -7,10 +7,10 @@ import { compileConfig } from "@osp/config";
 import { createLogger } from "@osp/log";
 import { SigningKeyCache } from "@osp/sigv4";
 import { UpstreamPools } from "@osp/upstream";
-import { clientBucketName, resolveRoute } from "../src/bucket-patterns.js";
 import { LIST_BUCKETS_FAILURE_CHANNEL } from "../src/index.js";
-import { BucketListings } from "../src/list-buckets.js";
-import { compileRoutes, type Routes } from "../src/routes.js";
+import { BucketListings } from "../src/routing/bucket-listings.js";
+import { clientBucketName, resolveRoute } from "../src/routing/bucket-patterns.js";
+import { compileRoutes, type Routes } from "../src/routing/routes.js";
 
 function routesFor(buckets: string, urls: { a?: string; b?: string } = {}): Routes {
   const config = compileConfig(

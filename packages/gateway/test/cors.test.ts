@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { compileConfig } from "@osp/config";
 import { S3Error } from "@osp/errors";
-import { answerPreflight, compileCors, corsResponseHeaders, withoutCorsHeaders } from "../src/cors.js";
+import {
+  answerPreflight,
+  compileCors,
+  corsResponseHeaders,
+  withoutCorsHeaders,
+} from "../src/cors/bucket-cors.js";
 
 const policies = compileCors(
   compileConfig(

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { forwardRequestHeaders, forwardResponseHeaders } from "../src/forward-headers.js";
+import { forwardRequestHeaders, forwardResponseHeaders } from "../src/upstream/forward-headers.js";
 
 const names = (headers: ReadonlyArray<readonly [string, string]>) => headers.map(([n]) => n);
 
@@ -55,7 +55,7 @@ test("with checksums forwarded, the algorithm header goes only with a checksum v
 });
 
 test("an operation's policy decides what goes upstream; hoisted headers join when allowed", async () => {
-  const { headerPolicy, isPrivilegedHeader } = await import("../src/header-policy.js");
+  const { headerPolicy, isPrivilegedHeader } = await import("../src/upstream/header-policy.js");
   const request: Array<[string, string]> = [
     ["content-type", "text/plain"],
     ["x-amz-meta-a", "b"],

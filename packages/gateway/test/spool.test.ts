@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { SpoolArena } from "../src/spool.js";
+import { SpoolArena } from "../src/pipeline/spool-arena.js";
 
 test("buffers are reused by size and the arena never owns more than its total", () => {
   const arena = new SpoolArena(1024 * 1024, 2 * 1024 * 1024);

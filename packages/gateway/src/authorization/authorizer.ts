@@ -13,9 +13,9 @@ import type { Config } from "@osp/config";
 import { errorMessage } from "@osp/errors";
 import type { Logger } from "@osp/log";
 import { sendUpstreamBuffered, type UpstreamPools } from "@osp/upstream";
-import { type Authorizer, type AuthzFacts, compileRules } from "./authorize.js";
-import { gatewayNamespaces } from "./cache-namespaces.js";
-import { loadHookFunction } from "./load-hook-module.js";
+import { gatewayNamespaces } from "../cache-namespaces.js";
+import { loadHookFunction } from "../load-hook-module.js";
+import { type Authorizer, type AuthzFacts, compileRules } from "./rules.js";
 
 type Decision = boolean | { allow?: unknown } | null | undefined;
 type AuthorizeHook = (facts: AuthzFactsJson) => Decision | Promise<Decision>;

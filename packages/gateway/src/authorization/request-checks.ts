@@ -1,6 +1,6 @@
 /**
  * Phase 3 of the pipeline (docs/architecture.md "Authorize"): the request's authorization questions, asked
- * of the worker's `Authorizer` (rules, hook, webhook; see create-authorizer.ts). The object or listing
+ * of the worker's `Authorizer` (rules, hook, webhook; see authorizer.ts). The object or listing
  * itself, the copy source of a CopyObject/UploadPartCopy (a read of another object), and, for ListBuckets,
  * each bucket the stores list. Throws S3Error AccessDenied; an authorizer that answers synchronously is never
  * awaited.
@@ -9,11 +9,11 @@ import { S3Error } from "@osp/errors";
 import type { IncomingRequest } from "@osp/http";
 import { type ListedBucket, parseCopySource, type S3Action, type S3Target } from "@osp/s3";
 import type { AuthenticatedRequest } from "@osp/sigv4";
-import type { AuthzFacts } from "./authorize.js";
-import { resolveRoute } from "./bucket-patterns.js";
-import type { GatewayCore } from "./gateway-core.js";
-import type { ClientCredential } from "./identity.js";
-import type { Route } from "./routes.js";
+import type { ClientCredential } from "../identity/credential-sources.js";
+import { resolveRoute } from "../routing/bucket-patterns.js";
+import type { Route } from "../routing/routes.js";
+import type { GatewayCore } from "../worker/gateway-core.js";
+import type { AuthzFacts } from "./rules.js";
 
 const LIST_OPERATIONS = new Set([
   "ListObjects",
@@ -92,7 +92,7 @@ export async function authorizeCopySource(
     key: source.key,
     listPrefix: null,
   });
-  // The same resolution as the request's own bucket: exact keys, then globs (bucket-patterns.ts).
+  // The same resolution as the request's own bucket: exact keys, then globs (routing/bucket-patterns.ts).
   const route = resolveRoute(core.routes, source.bucket);
   if (route === null)
     throw new S3Error("NoSuchBucket", undefined, { fields: [["BucketName", source.bucket]] });
@@ -120,7 +120,7 @@ export async function authorizeDeletedKeys(
   }
 }
 
-/** ListBuckets: of the stores' buckets (list-buckets.ts), those the caller may list any part of. */
+/** ListBuckets: of the stores' buckets (routing/bucket-listings.ts), those the caller may list any part of. */
 export async function visibleBuckets(
   core: GatewayCore,
   facts: AuthzFacts,

@@ -9,8 +9,8 @@
  */
 import type { Config } from "@osp/config";
 import { S3Error } from "@osp/errors";
-import type { BodyPlan } from "./body-plan.js";
-import type { ClientCredential, Principal } from "./identity.js";
+import type { BodyPlan } from "../pipeline/body-plan.js";
+import type { ClientCredential, Principal } from "./credential-sources.js";
 
 /** The name rules use for unsigned requests; config credentials may not take it. */
 export const ANONYMOUS_NAME = "anonymous";

@@ -126,7 +126,7 @@ const POLICIES: Partial<Record<S3Operation, HeaderPolicy>> = {
     "x-amz-if-match-last-modified-time",
     "x-amz-if-match-size",
   ]),
-  // The body is osp's own (exchange.ts), so are its type and digest.
+  // The body is osp's own (pipeline/exchange.ts), so are its type and digest.
   DeleteObjects: policy(["x-amz-mfa", "x-amz-bypass-governance-retention"]),
   ListObjects: LISTING,
   ListObjectsV2: LISTING,

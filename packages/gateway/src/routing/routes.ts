@@ -14,7 +14,7 @@ import {
   isBucketGlob,
   parseBucketTemplate,
 } from "@osp/config";
-import type { IamTokens } from "./iam-tokens.js";
+import type { IamTokens } from "../upstream/iam-tokens.js";
 
 export type UpstreamAuth =
   | {

@@ -11,9 +11,9 @@ import type { Cache } from "@osp/cache";
 import type { Config } from "@osp/config";
 import { errorMessage, S3Error } from "@osp/errors";
 import type { Logger } from "@osp/log";
-import { gatewayNamespaces } from "./cache-namespaces.js";
+import { gatewayNamespaces } from "../cache-namespaces.js";
+import { loadHookFunction } from "../load-hook-module.js";
 import { CredentialStore, parseSecretsKey } from "./credential-store.js";
-import { loadHookFunction } from "./load-hook-module.js";
 
 export interface Principal {
   readonly name: string;

@@ -20,28 +20,32 @@ import {
 import { type AuthOptions, SigningKeyCache } from "@osp/sigv4";
 import { DEFAULT_ORIGIN_OPTIONS, type OriginOptions, UpstreamPools } from "@osp/upstream";
 import { createVerifyPool, type VerifyPool } from "@osp/verify";
-import { anonymousAllowed } from "./anonymous.js";
-import type { Authorizer } from "./authorize.js";
-import { type CorsPolicies, compileCors } from "./cors.js";
-import { createAuthorizer } from "./create-authorizer.js";
-import type { Exchange } from "./exchange.js";
-import { type GatewayRequestEvent, gatewayRequestChannel } from "./gateway-channels.js";
-import { type CredentialSource, createConfigCredentials, createCredentialSource } from "./identity.js";
-import { BucketListings } from "./list-buckets.js";
+import { createAuthorizer } from "../authorization/authorizer.js";
+import type { Authorizer } from "../authorization/rules.js";
+import { type CorsPolicies, compileCors } from "../cors/bucket-cors.js";
+import { type GatewayRequestEvent, gatewayRequestChannel } from "../gateway-channels.js";
+import { anonymousAllowed } from "../identity/anonymous.js";
+import {
+  type CredentialSource,
+  createConfigCredentials,
+  createCredentialSource,
+} from "../identity/credential-sources.js";
 import {
   type AnonymousLimiter,
   createAnonymousLimiter,
   createRequestLimiter,
   type RequestLimiter,
-} from "./request-limits.js";
-import { compileRoutes, type Endpoint, type Routes } from "./routes.js";
-import { createSourceIpResolver, type SourceIpResolver } from "./source-ip.js";
-import { SpoolArena } from "./spool.js";
+} from "../identity/request-limits.js";
+import { createSourceIpResolver, type SourceIpResolver } from "../identity/source-ip.js";
+import type { Exchange } from "../pipeline/exchange.js";
+import { SpoolArena } from "../pipeline/spool-arena.js";
+import { BucketListings } from "../routing/bucket-listings.js";
+import { compileRoutes, type Endpoint, type Routes } from "../routing/routes.js";
 import {
   createIamTokenRegistry,
   createUpstreamAuthResolver,
   type UpstreamAuthResolver,
-} from "./upstream-credentials.js";
+} from "../upstream/upstream-credentials.js";
 
 export interface GatewayDeps {
   readonly log: Logger;
@@ -67,11 +71,11 @@ export class GatewayCore {
   readonly cache: Cache;
   readonly ownsCache: boolean;
   readonly limiter: RequestLimiter;
-  /** Whether an allow rule names `anonymous` (anonymous.ts); unsigned requests are refused outright if not. */
+  /** Whether an allow rule names `anonymous` (identity/anonymous.ts); unsigned requests are refused outright if not. */
   readonly anonymous: boolean;
   /** `rateLimit` for unsigned requests, per source IP. */
   readonly anonymousLimiter: AnonymousLimiter;
-  /** The buckets whose CORS osp answers (cors.ts); `null` when none has `cors` rules. */
+  /** The buckets whose CORS osp answers (cors/bucket-cors.ts); `null` when none has `cors` rules. */
   readonly cors: CorsPolicies;
   readonly sourceIp: SourceIpResolver;
   /** Settles when hook modules are loaded; `null` once they are (the hot path checks only that). */

@@ -25,27 +25,27 @@ import {
 } from "@osp/s3";
 import { type AuthenticatedRequest, authenticateRequest } from "@osp/sigv4";
 import { createUpstreamBody, sendUpstream, type UpstreamBody, type UpstreamCall } from "@osp/upstream";
-import { ANONYMOUS_BODY_PLAN, ANONYMOUS_CREDENTIAL, checkAnonymousRequest } from "./anonymous.js";
-import type { AuthzFacts } from "./authorize.js";
 import {
   authorizeCopySource,
   authorizeDeletedKeys,
   authorizeTarget,
   requestFacts,
   visibleBuckets,
-} from "./authorize-request.js";
+} from "../authorization/request-checks.js";
+import type { AuthzFacts } from "../authorization/rules.js";
+import { answerPreflight, corsResponseHeaders, withoutCorsHeaders } from "../cors/bucket-cors.js";
+import { ANONYMOUS_BODY_PLAN, ANONYMOUS_CREDENTIAL, checkAnonymousRequest } from "../identity/anonymous.js";
+import type { ClientCredential } from "../identity/credential-sources.js";
+import { resolveRoute } from "../routing/bucket-patterns.js";
+import type { Route, UpstreamAuth } from "../routing/routes.js";
+import { forwardRequestHeaders, forwardResponseHeaders, headerValue } from "../upstream/forward-headers.js";
+import { BODILESS, headerPolicy, isPrivilegedHeader } from "../upstream/header-policy.js";
+import { signUpstream } from "../upstream/sign-upstream.js";
+import { encodeQuery } from "../upstream/upstream-query.js";
+import type { GatewayCore } from "../worker/gateway-core.js";
 import type { BodyPlan, PooledBodyVerifier } from "./body-plan.js";
 import { planBody } from "./body-plan.js";
-import { resolveRoute } from "./bucket-patterns.js";
-import { answerPreflight, corsResponseHeaders, withoutCorsHeaders } from "./cors.js";
-import { forwardRequestHeaders, forwardResponseHeaders, headerValue } from "./forward-headers.js";
-import type { GatewayCore } from "./gateway-core.js";
-import { BODILESS, headerPolicy, isPrivilegedHeader } from "./header-policy.js";
 import { HeldErrorBody, REFUSED_CREDENTIALS } from "./held-error-body.js";
-import type { ClientCredential } from "./identity.js";
-import { encodeQuery } from "./query.js";
-import type { Route, UpstreamAuth } from "./routes.js";
-import { signUpstream } from "./upstream-auth.js";
 
 export class Exchange {
   readonly id: string;
@@ -86,9 +86,9 @@ export class Exchange {
   private upstreamSucceeded: boolean;
   /** A refused first call (IAM retry) was given the spool buffer too: a socket may still read it. */
   private spoolShared = false;
-  /** The bucket has `cors` rules: osp answers its CORS (cors.ts), and the store's CORS headers are dropped. */
+  /** The bucket has `cors` rules: osp answers its CORS (cors/bucket-cors.ts), and the store's CORS headers are dropped. */
   private answersCors: boolean;
-  /** CORS headers for this response: the request's Origin matched a rule of the bucket (cors.ts). */
+  /** CORS headers for this response: the request's Origin matched a rule of the bucket (cors/bucket-cors.ts). */
   private corsHeaders: Array<[string, string]> | null;
 
   constructor(core: GatewayCore, req: IncomingRequest, body: RequestBody, res: ResponseWriter) {
@@ -162,7 +162,7 @@ export class Exchange {
       this.phase = "authorize";
       const facts = requestFacts(this.core, this.req, operation, credential, auth);
       if (operation === "ListBuckets") {
-        // The stores' own listings (list-buckets.ts), then only the buckets the caller may list.
+        // The stores' own listings (routing/bucket-listings.ts), then only the buckets the caller may list.
         this.phase = "forward";
         const listing = await this.core.bucketListings.list();
         this.phase = "authorize";
@@ -253,7 +253,7 @@ export class Exchange {
   }
 
   /**
-   * CORS of a bucket with `cors` rules (cors.ts), before authentication: answers an OPTIONS request itself
+   * CORS of a bucket with `cors` rules (cors/bucket-cors.ts), before authentication: answers an OPTIONS request itself
    * (true: the exchange is answered; a preflight carries no credentials, and none of it reaches the store),
    * else notes the CORS headers the response and any error get when the Origin matches a rule.
    */
@@ -305,7 +305,7 @@ export class Exchange {
     return hoisted ?? "";
   }
 
-  /** `auth` is `null` for an unsigned request, allowed only when a rule names `anonymous` (anonymous.ts). */
+  /** `auth` is `null` for an unsigned request, allowed only when a rule names `anonymous` (identity/anonymous.ts). */
   private async authenticate(operation: string): Promise<{
     auth: AuthenticatedRequest | null;
     credential: ClientCredential;
@@ -364,7 +364,7 @@ export class Exchange {
     if (spooled?.contentMd5 != null) {
       headers.push(["content-type", "application/xml"], ["content-md5", spooled.contentMd5]);
     }
-    // ListBuckets asks the store on its own (list-buckets.ts), so only CreateBucket carries the instance here.
+    // ListBuckets asks the store on its own (routing/bucket-listings.ts), so only CreateBucket carries the instance here.
     if (route.instance !== null && operation === "CreateBucket") {
       headers.push(["ibm-service-instance-id", route.instance]);
     }
@@ -392,7 +392,7 @@ export class Exchange {
           this.upstreamMs = performance.now() - upstreamStartedMs;
           // The store refused a token osp believed valid (revoked, clocks apart): drop it cluster-wide, and
           // once, when the body can be sent again (none, or spooled), ask again with a fresh token. Not when a
-          // token was dropped moments ago: then the refusal is about something else (iam-tokens.ts).
+          // token was dropped moments ago: then the refusal is about something else (upstream/iam-tokens.ts).
           if (bearer !== null && (status === 401 || status === 403) && auth.type === "iam") {
             const dropped = auth.tokens.invalidate(bearer);
             if (dropped && !isRetry && (length === 0 || spooled !== null)) {
@@ -431,7 +431,7 @@ export class Exchange {
   }
 
   /**
-   * Takes a buffer from the worker's spool arena (spool.ts) for a body of `length` bytes, within
+   * Takes a buffer from the worker's spool arena (spool-arena.ts) for a body of `length` bytes, within
    * `limits.spoolBytes` unless `force`; false when none is to be had. Given back when the exchange ends.
    */
   private takeSpool(length: number, force: boolean): boolean {

@@ -12,10 +12,10 @@ import type { Config } from "@osp/config";
 import { errorMessage, S3Error } from "@osp/errors";
 import type { Logger } from "@osp/log";
 import { IamTokenProvider, type UpstreamPools } from "@osp/upstream";
-import { gatewayNamespaces } from "./cache-namespaces.js";
+import { gatewayNamespaces } from "../cache-namespaces.js";
+import { loadHookFunction } from "../load-hook-module.js";
+import type { Route, UpstreamAuth } from "../routing/routes.js";
 import { type IamTokens, SharedIamTokens } from "./iam-tokens.js";
-import { loadHookFunction } from "./load-hook-module.js";
-import type { Route, UpstreamAuth } from "./routes.js";
 
 type HookResult =
   | { type: "iam"; apiKey: string; iamUrl?: string }

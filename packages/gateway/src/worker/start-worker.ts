@@ -6,7 +6,7 @@
 import type { Config } from "@osp/config";
 import { errorMessage } from "@osp/errors";
 import { startHttpServer } from "@osp/http";
-import { Exchange } from "./exchange.js";
+import { Exchange } from "../pipeline/exchange.js";
 import { GatewayCore, type GatewayDeps } from "./gateway-core.js";
 
 export interface Worker {

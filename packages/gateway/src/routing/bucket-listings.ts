@@ -12,10 +12,10 @@ import type { Logger } from "@osp/log";
 import { type BucketOwner, type ListBucketsResult, type ListedBucket, parseListBuckets } from "@osp/s3";
 import type { SigningKeyCache } from "@osp/sigv4";
 import { sendUpstreamBuffered, type UpstreamPools } from "@osp/upstream";
+import { type ListBucketsFailureEvent, listBucketsFailureChannel } from "../gateway-channels.js";
+import { signUpstream } from "../upstream/sign-upstream.js";
 import { clientBucketName } from "./bucket-patterns.js";
-import { type ListBucketsFailureEvent, listBucketsFailureChannel } from "./gateway-channels.js";
 import type { Endpoint, Routes } from "./routes.js";
-import { signUpstream } from "./upstream-auth.js";
 
 /** SHA-256 of an empty body: the listing request has none. */
 const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";

@@ -4,7 +4,7 @@
  * Object Storage docs, "Authenticating with IAM"). The client's own signature never travels upstream.
  */
 import { type SigningKeyCache, signRequest } from "@osp/sigv4";
-import type { UpstreamAuth } from "./routes.js";
+import type { UpstreamAuth } from "../routing/routes.js";
 
 /**
  * Adds the upstream authentication headers to `headers` (in place) and returns the IAM bearer token used

@@ -25,7 +25,8 @@ const HOP_BY_HOP = new Set([
  * answered it), aws-chunked framing headers (the body is decoded), the forwarding headers (`Forwarded`,
  * `X-Forwarded-*`, `X-Real-IP`: osp trusts them only from `trustedProxies`, and a store that honours them
  * must not be told a client's own claims) and `ibm-service-instance-id` (osp sets it itself from the
- * bucket's `instance`: on CreateBucket in exchange.ts, on its own ListBuckets requests in list-buckets.ts).
+ * bucket's `instance`: on CreateBucket in pipeline/exchange.ts, on its own ListBuckets requests in
+ * routing/bucket-listings.ts).
  */
 const REQUEST_DROPPED = new Set([
   ...HOP_BY_HOP,

@@ -6,8 +6,8 @@
  */
 import type { Config } from "@osp/config";
 import type { S3Action } from "@osp/s3";
-import { ANONYMOUS, ANONYMOUS_NAME } from "./anonymous.js";
-import type { Principal } from "./identity.js";
+import { ANONYMOUS, ANONYMOUS_NAME } from "../identity/anonymous.js";
+import type { Principal } from "../identity/credential-sources.js";
 
 export interface AuthzFacts {
   readonly principal: Principal;
