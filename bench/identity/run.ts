@@ -76,14 +76,15 @@ function signed(accessKeyId: string, secret: string, key: string): RequestFacts 
 
 /** Phases 2 and 3 as Exchange runs them. */
 async function pass(core: GatewayCore, req: RequestFacts, key: string): Promise<void> {
-  const auth = authenticateRequest(req, core.authOptions);
+  const { options, services } = core;
+  const auth = authenticateRequest(req, options.auth);
   if (auth === null || auth instanceof Error) throw new Error("authentication failed");
-  const credential = await core.credentials.lookup(auth.accessKeyId);
+  const credential = await services.credentials.lookup(auth.accessKeyId);
   if (credential === null) throw new Error(`unknown key ${auth.accessKeyId}`);
-  const signingKey = core.signingKeys.get(credential.secretAccessKey, auth.scope);
-  if (verifySignature(auth, signingKey, core.verifyOptions) !== null) throw new Error("bad signature");
-  if (core.limiter !== null) await core.limiter(auth);
-  const verdict = await core.authorizer({
+  const signingKey = services.signingKeys.get(credential.secretAccessKey, auth.scope);
+  if (verifySignature(auth, signingKey, options.verify) !== null) throw new Error("bad signature");
+  if (services.limiter !== null) await services.limiter(auth);
+  const verdict = await services.authorizer({
     principal: credential.principal,
     accessKeyId: credential.accessKeyId,
     action: "read",

@@ -41,11 +41,11 @@ export type LedgerPart = (typeof LEDGER_PARTS)[number];
 export const PART_MEANING: Readonly<Record<LedgerPart, string>> = {
   "HTTP front": "packages/http and uWS (request head, response writes)",
   auth: "SigV4/V2 verification: packages/sigv4 and verify, credential lookup",
-  authorization: "authorize*.ts, create-authorizer, anonymous access",
-  "re-sign": "upstream-auth, upstream credentials: signing the upstream request",
+  authorization: "gateway authorization/, anonymous access, bucket patterns",
+  "re-sign": "gateway upstream/sign-upstream.ts, upstream credentials: signing the upstream request",
   "upstream client": "packages/upstream and Node's socket streams",
-  "response relay": "exchange.ts start/write/completeResponse, response header filter",
-  pipeline: "the rest of exchange.ts and gateway-core.ts, s3 addressing, config, errors",
+  "response relay": "gateway pipeline/response-relay.ts, response header filter",
+  pipeline: "the rest of gateway pipeline/ and worker/, s3 addressing, config, errors",
   "access log": "packages/log",
   metrics: "packages/metrics",
   GC: "V8's garbage collector on the main thread",
@@ -170,7 +170,7 @@ function parseScript(text: string): Sample[] {
   return out;
 }
 
-const RELAY = /\b(startResponse|writeResponseChunk|completeResponse|forwardResponseHeaders)\b/;
+const RELAY = /\bforwardResponseHeaders\b/;
 const RESIGN_FILE = /\/upstream\/(sign-upstream|upstream-credentials|iam-tokens)\.js/;
 /** A SigV4 frame signs the upstream request when it, or a caller, is one of these (inlining hides some). */
 const RESIGN_CALLER =
@@ -201,7 +201,7 @@ function partOfFrame(sym: string, above: readonly Frame[]): LedgerPart | null {
         return "authorization";
       if (RESIGN_FILE.test(`/${file}.js`)) return "re-sign";
       if (/^identity\/(credential-sources|credential-store)$/.test(file)) return "auth";
-      if (RELAY.test(sym)) return "response relay";
+      if (file === "pipeline/response-relay" || RELAY.test(sym)) return "response relay";
       return "pipeline";
     default:
       return "pipeline";

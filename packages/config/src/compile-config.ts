@@ -100,7 +100,7 @@ function crossCheck(config: RawConfig): ConfigProblem[] {
   }
   problems.push(...checkBucketKeys(config));
   for (const [name, bucket] of Object.entries(config.buckets)) {
-    // CORS is looked up by the exact name before authentication (packages/gateway/src/cors.ts).
+    // CORS is looked up by the exact name before authentication (packages/gateway/src/cors/bucket-cors.ts).
     if (bucket.cors !== undefined && /[*?]/.test(name)) {
       problems.push({
         path: `buckets.${name}.cors`,
@@ -244,7 +244,7 @@ function unwrap(schema: any): any {
 }
 
 /** ` (did you mean "x"?)` when a known name is within edit distance 2. */
-export function suggest(word: string, known: readonly string[]): string {
+function suggest(word: string, known: readonly string[]): string {
   let best: string | null = null;
   let bestDistance = 3;
   for (const k of known) {

@@ -17,8 +17,5 @@ export {
   configKeyPaths,
   loadConfigFile,
   readConfigFile,
-  suggest,
 } from "./compile-config.js";
-export { parseDurationMs } from "./duration.js";
-export { ACTIONS, AUTHZ_FACTS, configSchema, type RawConfig } from "./schema.js";
 export { resolveWorkerCount } from "./workers.js";

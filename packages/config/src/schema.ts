@@ -74,7 +74,7 @@ const endpoint = z.strictObject({
   keys: z.enum(["safe", "literal"]).default("safe"),
   /**
    * The endpoint's connection pool. The defaults are the upstream client's own (`DEFAULT_ORIGIN_OPTIONS` in
-   * packages/upstream/src/origin-options.ts, where they are explained), so one set of numbers applies everywhere.
+   * packages/upstream/src/origin-options.ts, where they are explained): one set of numbers everywhere.
    */
   pool: z
     .strictObject({
@@ -132,7 +132,7 @@ const credential = z.strictObject({
 });
 
 /** Request facts an authorization hook or webhook receives (and that may key its cached decisions). */
-export const AUTHZ_FACTS = [
+const AUTHZ_FACTS = [
   "principal",
   "groups",
   "accessKeyId",
@@ -146,7 +146,7 @@ export const AUTHZ_FACTS = [
   "presigned",
 ] as const;
 
-export const ACTIONS = ["read", "write", "delete", "list", "admin", "*"] as const;
+const ACTIONS = ["read", "write", "delete", "list", "admin", "*"] as const;
 
 const rule = z.strictObject({
   effect: z.enum(["allow", "deny"]).default("allow"),

@@ -10,9 +10,11 @@
  */
 import type { Cache, CacheNamespace } from "@osp/cache";
 import type { Config } from "@osp/config";
+import { errorMessage } from "@osp/errors";
+import type { Logger } from "@osp/log";
 import type { IamToken } from "@osp/upstream";
-import type { ClientCredential } from "./identity/credential-sources.js";
-import type { UpstreamAuth } from "./routing/routes.js";
+import type { ClientCredential } from "./identity/credential.js";
+import type { UpstreamAuth } from "./upstream/sign-upstream.js";
 
 export interface GatewayNamespaces {
   readonly credential: CacheNamespace<ClientCredential>;
@@ -23,24 +25,35 @@ export interface GatewayNamespaces {
 
 const byCache = new WeakMap<Cache, { namespaces: GatewayNamespaces; policy: string }>();
 
+/** The sections whose change makes cached decisions and looked-up identities stale. */
+function policyOf(config: Config): string {
+  return JSON.stringify([config.authorization, config.identity, config.upstreamCredentials ?? null]);
+}
+
 /**
- * The namespaces of `cache`, created on first use. A config reload keeps the cache (and its TTLs) but,
- * when the policy sections changed, drops cached decisions and looked-up identities everywhere: they were
- * made under the old policy. IAM tokens stay valid across reloads.
+ * Called by each gateway core before it builds its sources. A config reload keeps the cache (and its TTLs)
+ * but, when the policy sections changed, drops cached decisions and looked-up identities everywhere: they
+ * were made under the old policy. IAM tokens stay valid across reloads.
  */
-export function gatewayNamespaces(cache: Cache, config: Config): GatewayNamespaces {
-  const policy = JSON.stringify([config.authorization, config.identity, config.upstreamCredentials ?? null]);
+export function dropStalePolicyEntries(cache: Cache, config: Config, log: Pick<Logger, "error">): void {
   const known = byCache.get(cache);
-  if (known !== undefined) {
-    if (known.policy !== policy) {
-      known.policy = policy;
-      const { authz, credential, upstreamCredential } = known.namespaces;
-      // A failure to reach the other processes is logged by the cache itself (cache-namespace.ts); the catch
-      // only keeps an unexpected rejection from taking the worker down.
-      for (const ns of [authz, credential, upstreamCredential]) void ns.invalidateAll().catch(() => {});
-    }
-    return known.namespaces;
+  const policy = policyOf(config);
+  if (known === undefined || known.policy === policy) return;
+  known.policy = policy;
+  const { authz, credential, upstreamCredential } = known.namespaces;
+  for (const ns of [authz, credential, upstreamCredential]) {
+    // Redis being unreachable does not reject (the cache logs that: invalidationLost in
+    // packages/cache/src/create-cache.ts); anything else would be a bug, logged here.
+    ns.invalidateAll().catch((err: unknown) => {
+      log.error({ err: errorMessage(err), namespace: ns.name }, "dropping stale cache entries failed");
+    });
   }
+}
+
+/** The namespaces of `cache`, created on first use with the TTLs of `config`. */
+export function gatewayNamespaces(cache: Cache, config: Config): GatewayNamespaces {
+  const known = byCache.get(cache);
+  if (known !== undefined) return known.namespaces;
   const namespaces: GatewayNamespaces = {
     credential: cache.namespace<ClientCredential>("credential", {
       ttlMs: config.cache.credentialTtl,
@@ -65,6 +78,6 @@ export function gatewayNamespaces(cache: Cache, config: Config): GatewayNamespac
       shared: false,
     }),
   };
-  byCache.set(cache, { namespaces, policy });
+  byCache.set(cache, { namespaces, policy: policyOf(config) });
   return namespaces;
 }

@@ -6,14 +6,12 @@
  * awaited.
  */
 import { S3Error } from "@osp/errors";
-import type { IncomingRequest } from "@osp/http";
 import { type ListedBucket, parseCopySource, type S3Action, type S3Target } from "@osp/s3";
 import type { AuthenticatedRequest } from "@osp/sigv4";
-import type { ClientCredential } from "../identity/credential-sources.js";
+import type { ClientCredential } from "../identity/credential.js";
 import { resolveRoute } from "../routing/bucket-patterns.js";
-import type { Route } from "../routing/routes.js";
-import type { GatewayCore } from "../worker/gateway-core.js";
-import type { AuthzFacts } from "./rules.js";
+import type { Route, Routes } from "../routing/routes.js";
+import type { Authorizer, AuthzFacts } from "./rules.js";
 
 const LIST_OPERATIONS = new Set([
   "ListObjects",
@@ -24,8 +22,8 @@ const LIST_OPERATIONS = new Set([
 
 /** The request facts every authorization of this request shares. */
 export function requestFacts(
-  core: GatewayCore,
-  req: IncomingRequest,
+  method: string,
+  sourceIp: string,
   operation: string,
   credential: ClientCredential,
   auth: AuthenticatedRequest | null,
@@ -38,22 +36,22 @@ export function requestFacts(
     bucket: null,
     key: null,
     listPrefix: null,
-    method: req.method,
-    sourceIp: core.sourceIp(req.remoteAddress, req.headers),
+    method,
+    sourceIp,
     presigned: auth !== null && auth.mechanism === "presigned",
   };
 }
 
 /** The request's own object, bucket or listing (listings by their `prefix` parameter). */
 export async function authorizeTarget(
-  core: GatewayCore,
+  authorizer: Authorizer,
   facts: AuthzFacts,
   action: S3Action,
   target: S3Target,
   query: ReadonlyArray<readonly [string, string | null]>,
 ): Promise<void> {
   const listPrefix = LIST_OPERATIONS.has(facts.operation) ? listingPrefix(query) : null;
-  await demand(core, { ...facts, action, bucket: target.bucket, key: target.key, listPrefix });
+  await demand(authorizer, { ...facts, action, bucket: target.bucket, key: target.key, listPrefix });
 }
 
 /**
@@ -74,17 +72,23 @@ function listingPrefix(query: ReadonlyArray<readonly [string, string | null]>): 
   return prefix ?? "";
 }
 
+/** How a copy source is decoded: as the request line is (`+` as configured, the same key-length limit). */
+export interface CopySourceDecoding {
+  readonly plusIsSpace: boolean;
+  readonly maxKeyBytes: number;
+}
+
 /** `x-amz-copy-source`: a read of the source object, which must be a configured bucket. */
 export async function authorizeCopySource(
-  core: GatewayCore,
+  authorizer: Authorizer,
+  routes: Routes,
+  decoding: CopySourceDecoding,
   facts: AuthzFacts,
   value: string,
 ): Promise<{ route: Route; key: string; versionId: string | null }> {
-  // Decoded as the request line is (`+` as configured, the same key-length limit).
-  const { plusIsSpace, maxKeyBytes } = core.addressing;
-  const source = parseCopySource(value, { plusIsSpace, maxKeyBytes });
+  const source = parseCopySource(value, decoding);
   if (source instanceof S3Error) throw source;
-  await demand(core, {
+  await demand(authorizer, {
     ...facts,
     action: "read",
     operation: "GetObject",
@@ -93,7 +97,7 @@ export async function authorizeCopySource(
     listPrefix: null,
   });
   // The same resolution as the request's own bucket: exact keys, then globs (routing/bucket-patterns.ts).
-  const route = resolveRoute(core.routes, source.bucket);
+  const route = resolveRoute(routes, source.bucket);
   if (route === null)
     throw new S3Error("NoSuchBucket", undefined, { fields: [["BucketName", source.bucket]] });
   return { route, key: source.key, versionId: source.versionId };
@@ -104,14 +108,14 @@ export async function authorizeCopySource(
  * under its prefixes, and a deny covers the keys it names). Verdicts are asked together.
  */
 export async function authorizeDeletedKeys(
-  core: GatewayCore,
+  authorizer: Authorizer,
   facts: AuthzFacts,
   bucket: string,
   keys: readonly string[],
 ): Promise<void> {
   const pending: Array<Promise<boolean>> = [];
   for (const key of keys) {
-    const verdict = core.authorizer({ ...facts, action: "delete", bucket, key, listPrefix: null });
+    const verdict = authorizer({ ...facts, action: "delete", bucket, key, listPrefix: null });
     if (verdict === false) throw new S3Error("AccessDenied");
     if (verdict !== true) pending.push(verdict);
   }
@@ -120,14 +124,33 @@ export async function authorizeDeletedKeys(
   }
 }
 
+/**
+ * A bucket probe (HeadBucket, GetBucketLocation): whether the caller may list the whole bucket, and so see
+ * what a store adds to the answer about its contents. Synchronous when the rules alone decide.
+ */
+export function mayListWholeBucket(
+  authorizer: Authorizer,
+  facts: AuthzFacts,
+  bucket: string | null,
+): boolean | Promise<boolean> {
+  return authorizer({
+    ...facts,
+    action: "list",
+    operation: "ListObjectsV2",
+    bucket,
+    key: null,
+    listPrefix: "",
+  });
+}
+
 /** ListBuckets: of the stores' buckets (routing/bucket-listings.ts), those the caller may list any part of. */
 export async function visibleBuckets(
-  core: GatewayCore,
+  authorizer: Authorizer,
   facts: AuthzFacts,
   buckets: readonly ListedBucket[],
 ): Promise<ListedBucket[]> {
   const verdicts = buckets.map((bucket) =>
-    core.authorizer({
+    authorizer({
       ...facts,
       action: "list",
       operation: "ListObjectsV2",
@@ -141,7 +164,7 @@ export async function visibleBuckets(
   return buckets.filter((_, i) => settled[i] === true);
 }
 
-async function demand(core: GatewayCore, facts: AuthzFacts): Promise<void> {
-  const verdict = core.authorizer(facts);
+async function demand(authorizer: Authorizer, facts: AuthzFacts): Promise<void> {
+  const verdict = authorizer(facts);
   if (!(verdict === true || (verdict !== false && (await verdict)))) throw new S3Error("AccessDenied");
 }

@@ -7,7 +7,7 @@
 import type { Config } from "@osp/config";
 import type { S3Action } from "@osp/s3";
 import { ANONYMOUS, ANONYMOUS_NAME } from "../identity/anonymous.js";
-import type { Principal } from "../identity/credential-sources.js";
+import type { Principal } from "../identity/credential.js";
 
 export interface AuthzFacts {
   readonly principal: Principal;

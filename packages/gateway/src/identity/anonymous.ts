@@ -3,14 +3,13 @@
  * principal `anonymous` when, and only when, some allow rule of `authorization.rules` names it; otherwise it
  * is refused as before (403 AccessDenied). Anonymous requests may only read and list (the config refuses a
  * rule granting more), and of those only the operations that read objects or list names (the pipeline
- * refuses the rest before asking any authorizer); they carry no body and are counted per source IP by
- * `rateLimit`. Upstream, osp signs them with its own
- * credentials as it signs every request. See README "Public reads" and docs/security.md.
+ * refuses the rest before asking any authorizer); they carry no body (their body plan is
+ * pipeline/body-plan.ts's `NO_BODY_PLAN`) and are counted per source IP by `rateLimit`. Upstream, osp signs
+ * them with its own credentials as it signs every request. See README "Public reads" and docs/security.md.
  */
 import type { Config } from "@osp/config";
 import { S3Error } from "@osp/errors";
-import type { BodyPlan } from "../pipeline/body-plan.js";
-import type { ClientCredential, Principal } from "./credential-sources.js";
+import type { ClientCredential, Principal } from "./credential.js";
 
 /** The name rules use for unsigned requests; config credentials may not take it. */
 export const ANONYMOUS_NAME = "anonymous";
@@ -23,15 +22,6 @@ export const ANONYMOUS_CREDENTIAL: ClientCredential = Object.freeze({
   accessKeyId: "",
   secretAccessKey: "",
   principal: ANONYMOUS,
-});
-
-/** An unsigned request sends no body upstream; its empty payload is re-signed with the empty SHA-256. */
-export const ANONYMOUS_BODY_PLAN: BodyPlan = Object.freeze({
-  upstreamLength: 0,
-  clientSendsBody: false,
-  verifier: null,
-  pooledVerifier: null,
-  sha256Hex: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 });
 
 /** Whether some allow rule names `anonymous`: unsigned requests are refused outright otherwise. */

@@ -13,24 +13,8 @@ import { errorMessage, S3Error } from "@osp/errors";
 import type { Logger } from "@osp/log";
 import { gatewayNamespaces } from "../cache-namespaces.js";
 import { loadHookFunction } from "../load-hook-module.js";
+import type { ClientCredential, CredentialSource } from "./credential.js";
 import { CredentialStore, parseSecretsKey } from "./credential-store.js";
-
-export interface Principal {
-  readonly name: string;
-  readonly groups: readonly string[];
-}
-
-export interface ClientCredential {
-  readonly accessKeyId: string;
-  /** Only the verifier reads it, to derive signing keys; it is never logged or sent anywhere. */
-  readonly secretAccessKey: string;
-  readonly principal: Principal;
-}
-
-/** Looks up an access key; `null` = unknown (InvalidAccessKeyId). May be sync or async. */
-export interface CredentialSource {
-  lookup(accessKeyId: string): ClientCredential | null | Promise<ClientCredential | null>;
-}
 
 /** What an `identity.hook` may return: a full record, just the secret (principal = access key), or null. */
 type HookResult =

@@ -9,7 +9,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type { Cache } from "@osp/cache";
 
 /** The Redis hash holding one field per access key. */
-export const CREDENTIALS_HASH = "credentials";
+const CREDENTIALS_HASH = "credentials";
 
 export interface StoredCredential {
   readonly accessKeyId: string;

@@ -38,6 +38,18 @@ export interface BodyPlan {
 }
 
 const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/**
+ * The plan of every request without a body (GET, HEAD, DELETE…, and every unsigned request: those may carry
+ * none): nothing to verify or stream, the empty payload re-signed with the empty SHA-256. One shared object.
+ */
+export const NO_BODY_PLAN: BodyPlan = Object.freeze({
+  upstreamLength: 0,
+  clientSendsBody: false,
+  verifier: null,
+  pooledVerifier: null,
+  sha256Hex: EMPTY_SHA256,
+});
 /** The flexible-checksum headers, in the order their verdicts are checked. */
 const CHECKSUM_HEADERS: ReadonlyArray<readonly [string, ChecksumAlgorithm]> = [
   ["x-amz-checksum-crc32", "CRC32"],
@@ -182,13 +194,7 @@ export function planBody(
     // nothing is left to stream. The common case, the empty SHA-256 alone, needs no verifier at all.
     const onlyEmptyHash = contentMd5 === null && checksums.length === 0 && sha256Hex === EMPTY_SHA256;
     if (needsVerifier && !onlyEmptyHash) createPayloadVerifier(verifierOptions()).end(ignoreBytes);
-    return {
-      upstreamLength: 0,
-      clientSendsBody: false,
-      verifier: null,
-      pooledVerifier: null,
-      sha256Hex: EMPTY_SHA256,
-    };
+    return NO_BODY_PLAN;
   }
   let verifier: BodyVerifier | PooledBodyVerifier | null = null;
   if (needsVerifier) {

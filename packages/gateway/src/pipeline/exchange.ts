@@ -1,22 +1,27 @@
 /**
- * One request through the pipeline (docs/architecture.md "The request pipeline"): parse → authenticate →
- * authorize → resolve upstream → forward/stream → respond/log. Every request runs every phase in this
- * order; nothing (method, header, query, Expect) skips authentication. Per-request state lives in this
- * class, every field set in the constructor.
+ * One request through the pipeline (docs/architecture.md "The request pipeline"), its phases in `run` in the
+ * order they run: parse → authenticate → authorize → resolve upstream → forward → relay → log. Every request
+ * runs every phase in this order; nothing (method, header, query, Expect) skips authentication. The body pump
+ * (body-pump.ts) carries the client's body, the response relay (response-relay.ts) the store's answer, and
+ * the request record (request-record.ts) what the access log and metrics learn. Per-request state lives in
+ * this class, every field set in the constructor.
  */
 
 import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
-import { S3Error } from "@osp/errors";
+import { renderErrorXml, S3Error } from "@osp/errors";
 import type { IncomingRequest, RequestBody, ResponseWriter } from "@osp/http";
 import {
+  buildUpstreamTarget,
   checkKeySegments,
   classifyOperation,
+  formatCopySource,
   isValidId,
   type KeyMode,
   parseDeleteObjects,
   parseQuery,
   renderDeleteObjects,
+  renderListBuckets,
   resolveTarget,
   type S3Operation,
   type S3Target,
@@ -24,163 +29,163 @@ import {
   upstreamQueryFor,
 } from "@osp/s3";
 import { type AuthenticatedRequest, authenticateRequest } from "@osp/sigv4";
-import { createUpstreamBody, sendUpstream, type UpstreamBody, type UpstreamCall } from "@osp/upstream";
+import { createUpstreamBody } from "@osp/upstream";
 import {
   authorizeCopySource,
   authorizeDeletedKeys,
   authorizeTarget,
+  mayListWholeBucket,
   requestFacts,
   visibleBuckets,
 } from "../authorization/request-checks.js";
 import type { AuthzFacts } from "../authorization/rules.js";
-import { answerPreflight, corsResponseHeaders, withoutCorsHeaders } from "../cors/bucket-cors.js";
-import { ANONYMOUS_BODY_PLAN, ANONYMOUS_CREDENTIAL, checkAnonymousRequest } from "../identity/anonymous.js";
-import type { ClientCredential } from "../identity/credential-sources.js";
+import { answerPreflight, corsResponseHeaders } from "../cors/bucket-cors.js";
+import { ANONYMOUS_CREDENTIAL, checkAnonymousRequest } from "../identity/anonymous.js";
+import type { ClientCredential } from "../identity/credential.js";
 import { resolveRoute } from "../routing/bucket-patterns.js";
-import type { Route, UpstreamAuth } from "../routing/routes.js";
-import { forwardRequestHeaders, forwardResponseHeaders, headerValue } from "../upstream/forward-headers.js";
+import type { Route } from "../routing/routes.js";
+import { forwardRequestHeaders, headerValue } from "../upstream/forward-headers.js";
 import { BODILESS, headerPolicy, isPrivilegedHeader } from "../upstream/header-policy.js";
-import { signUpstream } from "../upstream/sign-upstream.js";
+import { signUpstream, type UpstreamAuth } from "../upstream/sign-upstream.js";
 import { encodeQuery } from "../upstream/upstream-query.js";
 import type { GatewayCore } from "../worker/gateway-core.js";
-import type { BodyPlan, PooledBodyVerifier } from "./body-plan.js";
-import { planBody } from "./body-plan.js";
-import { HeldErrorBody, REFUSED_CREDENTIALS } from "./held-error-body.js";
+import { type BodyPlan, NO_BODY_PLAN, type PooledBodyVerifier, planBody } from "./body-plan.js";
+import { BodyPump } from "./body-pump.js";
+import { RequestRecord } from "./request-record.js";
+import { type RelayHost, ResponseRelay } from "./response-relay.js";
 
-export class Exchange {
-  readonly id: string;
-  readonly startedAtMs: number;
+/** The upstream request as the pipeline resolved and authorized it: what `forward` sends. */
+interface ForwardOptions {
+  readonly route: Route;
+  /** The endpoint's credentials, or those the upstream-credentials hook gave. */
+  readonly auth: UpstreamAuth;
+  readonly key: string | null;
+  /** The parameters and hoisted headers the operation takes (@osp/s3 `upstreamQueryFor`). */
+  readonly query: UpstreamQuery;
+  readonly plan: BodyPlan;
+  /** `x-amz-copy-source` as the store names the source, `null` when the request copies nothing. */
+  readonly copySource: string | null;
+  /** The body when it was read whole (spooled, or written anew for DeleteObjects); `null` when it streams. */
+  readonly body: SpooledBody | null;
+}
+
+/** A request body read whole before the upstream request starts: verified, and sendable again. */
+interface SpooledBody {
+  readonly data: Buffer;
+  readonly sha256Hex: string | null;
+  /** Set when osp wrote the body itself (DeleteObjects): its Content-MD5, sent with `application/xml`. */
+  readonly contentMd5: string | null;
+}
+
+export class Exchange implements RelayHost {
+  readonly core: GatewayCore;
   readonly req: IncomingRequest;
   readonly res: ResponseWriter;
-  readonly body: RequestBody;
-  readonly core: GatewayCore;
-  operation: string;
-  bucket: string | null;
-  principal: string | null;
-  status: number;
-  bytesIn: number;
-  bytesOut: number;
-  upstreamMs: number;
-  errorCode: string | null;
+  readonly record: RequestRecord;
+  /** The bucket has `cors` rules: osp answers its CORS (cors/bucket-cors.ts), the store's are dropped. */
+  answersCors: boolean;
+  /** CORS headers for this response: the request's Origin matched a rule of the bucket. */
+  corsHeaders: Array<[string, string]> | null;
+  /** A bucket probe by a principal who may not list the whole bucket: its answer is filtered. */
+  filterProbe: boolean;
+  readonly #body: RequestBody;
+  /** The client's body on its way (`null` for a request without one). */
+  #pump: BodyPump | null;
+  /** The store's answer on its way, once the request was forwarded. */
+  #relay: ResponseRelay | null;
   /** The phase running now, so a refusal can be attributed to authentication or authorization. */
-  phase: "parse" | "authenticate" | "authorize" | "forward";
-  /** Which phase refused the request, `null` if none did. */
-  refusedBy: "authenticate" | "authorize" | null;
-  /** Client body chunks that arrived before the pipeline was ready for them (the body is paused). */
-  private pending: Buffer[] | null;
-  private pendingLast: boolean;
-  private bodyConsumer: ((chunk: Buffer, last: boolean) => void) | null;
-  private upstreamCall: UpstreamCall | null;
-  private upstreamBody: UpstreamBody | null;
+  #phase: "parse" | "authenticate" | "authorize" | "forward";
   /** The body's verifier when its checks run on a verify-pool thread; destroyed when the exchange ends. */
-  private pooledVerifier: PooledBodyVerifier | null;
-  private responseStarted: boolean;
-  private finished: boolean;
-  /** `limits.requestTimeout` for the whole exchange; `limits.idleTimeout` for silence on the client body. */
-  private requestTimer: NodeJS.Timeout | null;
-  private idleTimer: NodeJS.Timeout | null;
-  /** The spool buffer this exchange holds (`takeSpool`), and whether an upstream socket was given it. */
-  private spoolBuffer: Buffer | null;
-  private spoolSent: boolean;
-  /** The upstream answered in full with a success: the store read every byte of the request body. */
-  private upstreamSucceeded: boolean;
-  /** A refused first call (IAM retry) was given the spool buffer too: a socket may still read it. */
-  private spoolShared = false;
-  /** The bucket has `cors` rules: osp answers its CORS (cors/bucket-cors.ts), and the store's CORS headers are dropped. */
-  private answersCors: boolean;
-  /** CORS headers for this response: the request's Origin matched a rule of the bucket (cors/bucket-cors.ts). */
-  private corsHeaders: Array<[string, string]> | null;
+  #pooledVerifier: PooledBodyVerifier | null;
+  #finished: boolean;
+  /** `limits.requestTimeout` for the whole exchange. */
+  #requestTimer: NodeJS.Timeout | null;
+  /** The spool buffer this exchange holds (`#takeSpool`), and whether an upstream socket was given it. */
+  #spoolBuffer: Buffer | null;
+  #spoolSent: boolean;
 
   constructor(core: GatewayCore, req: IncomingRequest, body: RequestBody, res: ResponseWriter) {
-    this.id = core.nextRequestId();
-    this.startedAtMs = performance.now();
+    const options = core.options;
     this.core = core;
     this.req = req;
     this.res = res;
-    this.body = body;
-    this.operation = "Unknown";
-    this.bucket = null;
-    this.principal = null;
-    this.status = 0;
-    this.bytesIn = 0;
-    this.bytesOut = 0;
-    this.upstreamMs = 0;
-    this.errorCode = null;
-    this.phase = "parse";
-    this.refusedBy = null;
-    this.pending = null;
-    this.pendingLast = false;
-    this.bodyConsumer = null;
-    this.upstreamCall = null;
-    this.upstreamBody = null;
-    this.pooledVerifier = null;
-    this.responseStarted = false;
-    this.finished = false;
-    this.requestTimer = null;
-    this.idleTimer = null;
-    this.spoolBuffer = null;
-    this.spoolSent = false;
-    this.upstreamSucceeded = false;
+    this.record = new RequestRecord(core.nextRequestId(), req.method, req.remoteAddress);
     this.answersCors = false;
     this.corsHeaders = null;
-    res.onAborted(() => this.onClientAbort());
+    this.filterProbe = false;
+    this.#body = body;
+    this.#pump = null;
+    this.#relay = null;
+    this.#phase = "parse";
+    this.#pooledVerifier = null;
+    this.#finished = false;
+    this.#requestTimer = null;
+    this.#spoolBuffer = null;
+    this.#spoolSent = false;
+    res.onAborted(() => this.#onClientAbort());
     if (body.hasBody) {
-      body.onData((chunk, last) => this.onClientData(chunk, last));
-      this.armIdleTimer();
+      this.#pump = new BodyPump(body, this.record, options.idleTimeoutMs, () => this.#timedOut("idle"));
     }
-    if (core.requestTimeoutMs > 0) {
-      this.requestTimer = setTimeout(() => this.timedOut("request"), core.requestTimeoutMs);
+    if (options.requestTimeoutMs > 0) {
+      this.#requestTimer = setTimeout(() => this.#timedOut("request"), options.requestTimeoutMs);
     }
   }
 
-  /** Runs the pipeline; never throws (every failure becomes an S3 error response or a closed socket). */
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  /** Runs the pipeline; never rejects (every failure becomes an S3 error response or a closed socket). */
   async run(): Promise<void> {
+    const { options, services } = this.core;
+    const req = this.req;
     try {
-      if (this.core.inFlight > this.core.maxInFlight)
+      // Admission: over `limits.maxInFlight` the answer is 503 before any work; a request that arrived
+      // before the hook modules loaded waits for them.
+      if (this.core.inFlight > options.maxInFlight)
         throw new S3Error("SlowDown", undefined, { source: "internal" });
       if (this.core.pending !== null) await this.core.pending;
-      // Phase 1: parse.
-      const target = resolveTarget(
-        this.req.rawPath,
-        headerValue(this.req.headers, "host"),
-        this.core.addressing,
-      );
+
+      // 1. Parse: the bucket and key, the query, the operation and the action it needs. A bucket with CORS
+      // rules has its OPTIONS answered here: a preflight carries no credentials.
+      const target = resolveTarget(req.rawPath, headerValue(req.headers, "host"), options.addressing);
       if (target instanceof S3Error) throw target;
-      this.bucket = target.bucket;
-      if (this.core.cors !== null && this.corsPreflight(target)) return;
-      const query = parseQuery(this.req.rawQuery);
+      this.record.bucket = target.bucket;
+      if (services.cors !== null && this.#corsPreflight(target)) return;
+      const query = parseQuery(req.rawQuery);
       if (query instanceof S3Error) throw query;
-      const { operation, action } = classifyOperation(this.req.method, target, query, this.req.headers);
-      this.operation = operation;
+      const { operation, action } = classifyOperation(req.method, target, query, req.headers);
+      this.record.operation = operation;
 
-      // Phase 2: authenticate.
-      this.phase = "authenticate";
-      const { auth, credential, signingKey } = await this.authenticate(operation);
-      this.principal = credential.principal.name;
+      // 2. Authenticate: the signature checked against the access key's secret, then the quotas counted.
+      this.#phase = "authenticate";
+      const { auth, credential, signingKey } = await this.#authenticate(operation);
+      this.record.principal = credential.principal.name;
 
-      // Phase 3: authorize (the copy source is a read of another object, so it is authorized too).
-      this.phase = "authorize";
-      const facts = requestFacts(this.core, this.req, operation, credential, auth);
-      if (operation === "ListBuckets") {
-        // The stores' own listings (routing/bucket-listings.ts), then only the buckets the caller may list.
-        this.phase = "forward";
-        const listing = await this.core.bucketListings.list();
-        this.phase = "authorize";
-        const visible = await visibleBuckets(this.core, facts, listing.buckets);
-        const principal = credential.principal.name;
-        const owner = listing.owner ?? { id: principal, displayName: principal };
-        const xml = this.core.renderListBuckets(visible, owner);
-        return this.respond(200, [["content-type", "application/xml"]], xml);
-      }
-      // DeleteObjects names its keys in its body: each one is authorized once the body is read.
-      if (operation !== "DeleteObjects") await authorizeTarget(this.core, facts, action, target, query);
-      const copySource = this.copySource(operation, query, auth);
-      const copy = copySource === null ? null : await authorizeCopySource(this.core, facts, copySource);
+      // 3. Authorize the object, bucket or listing, and the copy source of a copy (a read of another
+      // object). DeleteObjects names its keys in its body: each one is authorized once the body is read.
+      this.#phase = "authorize";
+      const sourceIp = services.sourceIp(req.remoteAddress, req.headers);
+      const facts = requestFacts(req.method, sourceIp, operation, credential, auth);
+      if (operation === "ListBuckets") return await this.#listBuckets(facts, credential);
+      if (operation !== "DeleteObjects")
+        await authorizeTarget(services.authorizer, facts, action, target, query);
+      const copySource = this.#copySource(operation, query, auth);
+      const copy =
+        copySource === null
+          ? null
+          : await authorizeCopySource(
+              services.authorizer,
+              services.routes,
+              options.addressing,
+              facts,
+              copySource,
+            );
 
-      // Phase 4: resolve upstream, and build the upstream request from what was understood and authorized
-      // (docs/security.md): the key checked, the query and headers the operation takes, nothing else.
-      this.phase = "forward";
-      const route = target.bucket === null ? null : resolveRoute(this.core.routes, target.bucket);
+      // 4. Resolve upstream: the route of the bucket, and the upstream request built from what was understood
+      // and authorized (docs/security.md): the key checked, the query and headers the operation takes.
+      this.#phase = "forward";
+      const route = target.bucket === null ? null : resolveRoute(services.routes, target.bucket);
       if (route === null) {
         throw new S3Error("NoSuchBucket", undefined, { fields: [["BucketName", target.bucket ?? ""]] });
       }
@@ -191,11 +196,11 @@ export class Exchange {
       }
       const upstreamQuery = upstreamQueryFor(operation, query, keys);
       if (upstreamQuery instanceof S3Error) throw upstreamQuery;
-      if (hasPrivilegedHeader(this.req.headers, upstreamQuery.hoisted)) {
+      if (hasPrivilegedHeader(req.headers, upstreamQuery.hoisted)) {
         // ACLs, grants, object lock, governance bypass, website redirects: the `admin` action as well.
-        this.phase = "authorize";
-        await authorizeTarget(this.core, facts, "admin", target, query);
-        this.phase = "forward";
+        this.#phase = "authorize";
+        await authorizeTarget(services.authorizer, facts, "admin", target, query);
+        this.#phase = "forward";
       }
       let copyHeader: string | null = null;
       if (copy !== null) {
@@ -212,74 +217,124 @@ export class Exchange {
             fields: [["ArgumentName", "x-amz-copy-source"]],
           });
         }
-        copyHeader = this.core.formatCopySource(copy.route.upstreamBucket, copy.key, copy.versionId);
+        copyHeader = formatCopySource(copy.route.upstreamBucket, copy.key, copy.versionId);
       }
 
-      // Phase 5: forward, with the endpoint's credentials or those the upstream-credentials hook gives.
-      const plan =
-        auth === null
-          ? ANONYMOUS_BODY_PLAN
-          : planBody(auth, signingKey, { minChunkBytes: this.core.minChunkBytes }, this.core.verifyPool);
-      this.pooledVerifier = plan.pooledVerifier;
+      // 5. Forward: the body's plan, the upstream credentials (the endpoint's or the hook's), the body read
+      // whole when it is small enough or a DeleteObjects, then the request sent.
+      const plan = auth === null ? NO_BODY_PLAN : planBody(auth, signingKey, options, services.verifyPool);
+      this.#pooledVerifier = plan.pooledVerifier;
       if (plan.upstreamLength > 0 && BODILESS.has(operation)) {
         throw new S3Error("InvalidRequest", `${operation} takes no request body.`);
       }
       if (operation === "HeadBucket" || operation === "GetBucketLocation") {
         // Stores add what they know of the whole bucket to a probe's answer (radosgw: x-rgw-object-count,
         // x-rgw-bytes-used); only a principal who may list the whole bucket sees it unfiltered.
-        this.phase = "authorize";
-        this.filterProbe = !(await this.core.authorizer({
-          ...facts,
-          action: "list",
-          operation: "ListObjectsV2",
-          bucket: target.bucket,
-          key: null,
-          listPrefix: "",
-        }));
-        this.phase = "forward";
+        this.#phase = "authorize";
+        this.filterProbe = !(await mayListWholeBucket(services.authorizer, facts, target.bucket));
+        this.#phase = "forward";
       }
-      const upstreamAuth = await this.core.upstreamAuth(route, credential.principal.name);
+      const upstreamAuth = await services.upstreamAuth(route, credential.principal.name);
       let body: SpooledBody | null = null;
-      if (operation === "DeleteObjects") body = await this.deleteObjectsBody(plan, facts, target, keys);
-      else if (plan.clientSendsBody && this.takeSpool(plan.upstreamLength, false)) {
+      if (operation === "DeleteObjects") body = await this.#deleteObjectsBody(plan, facts, target, keys);
+      else if (plan.clientSendsBody && this.#takeSpool(plan.upstreamLength, false)) {
         // Small enough to verify whole before the store sees a byte of it.
-        const data = await this.spool(plan);
+        const data = await this.#spool(plan);
         body = { data, sha256Hex: plan.sha256Hex, contentMd5: null };
       }
-      await this.forward(route, upstreamAuth, target, upstreamQuery, plan, copyHeader, body);
+      await this.#forward({
+        route,
+        auth: upstreamAuth,
+        key: target.key,
+        query: upstreamQuery,
+        plan,
+        copySource: copyHeader,
+        body,
+      });
+      // 6. Relay: the store's answer streams to the client through the relay (response-relay.ts).
+      // 7. Log: `done` hands the request record to the core once, however the exchange ends.
     } catch (err) {
       this.fail(err);
     }
   }
 
   /**
-   * CORS of a bucket with `cors` rules (cors/bucket-cors.ts), before authentication: answers an OPTIONS request itself
-   * (true: the exchange is answered; a preflight carries no credentials, and none of it reaches the store),
-   * else notes the CORS headers the response and any error get when the Origin matches a rule.
+   * CORS of a bucket with `cors` rules (cors/bucket-cors.ts), before authentication: answers an OPTIONS
+   * request itself (true: the exchange is answered; a preflight carries no credentials, and none of it reaches
+   * the store), else notes the CORS headers the response and any error get when the Origin matches a rule.
    */
-  private corsPreflight(target: S3Target): boolean {
-    const cors = target.bucket === null ? undefined : this.core.cors?.get(target.bucket);
+  #corsPreflight(target: S3Target): boolean {
+    const cors = target.bucket === null ? undefined : this.core.services.cors?.get(target.bucket);
     if (cors === undefined) return false;
     this.answersCors = true;
     if (this.req.method !== "OPTIONS") {
       this.corsHeaders = corsResponseHeaders(cors, this.req.method, this.req.headers);
       return false;
     }
-    this.operation = "Options";
+    this.record.operation = "Options";
     const answer = answerPreflight(cors, this.req.headers, target.key !== null);
     if (answer instanceof S3Error) throw answer;
     this.respond(200, answer, "");
     return true;
   }
 
+  /** `auth` is `null` for an unsigned request, let in only when a rule names `anonymous` (identity/). */
+  async #authenticate(operation: string): Promise<{
+    auth: AuthenticatedRequest | null;
+    credential: ClientCredential;
+    signingKey: Buffer;
+  }> {
+    const { options, services } = this.core;
+    const auth = authenticateRequest(this.req, options.auth);
+    if (auth === null) {
+      if (!options.anonymous) throw new S3Error("AccessDenied", "Anonymous access is not allowed.");
+      checkAnonymousRequest(operation, this.#body.hasBody);
+      const limiter = services.anonymousLimiter;
+      if (limiter !== null) await limiter(services.sourceIp(this.req.remoteAddress, this.req.headers));
+      return { auth: null, credential: ANONYMOUS_CREDENTIAL, signingKey: EMPTY };
+    }
+    if (auth instanceof S3Error) throw auth;
+    const credential = await services.credentials.lookup(auth.accessKeyId);
+    if (credential === null) {
+      throw new S3Error("InvalidAccessKeyId", undefined, { fields: [["AWSAccessKeyId", auth.accessKeyId]] });
+    }
+    // Inline (auto's choice for signatures) this is a value: no extra await on the hot path.
+    const verified = services.verifyPool.verifyRequest(
+      auth,
+      credential.secretAccessKey,
+      services.signingKeys,
+      options.verify,
+    );
+    const { failure, signingKey } = verified instanceof Promise ? await verified : verified;
+    if (failure !== null) throw failure;
+    // Quotas count only verified requests, so a forged signature cannot use up someone's URL.
+    if (services.limiter !== null) await services.limiter(auth);
+    return { auth, credential, signingKey };
+  }
+
+  /**
+   * ListBuckets never reaches one store: the stores' own listings (routing/bucket-listings.ts), then only the
+   * buckets the caller may list.
+   */
+  async #listBuckets(facts: AuthzFacts, credential: ClientCredential): Promise<void> {
+    const services = this.core.services;
+    this.#phase = "forward";
+    const listing = await services.bucketListings.list();
+    this.#phase = "authorize";
+    const visible = await visibleBuckets(services.authorizer, facts, listing.buckets);
+    const principal = credential.principal.name;
+    const owner = listing.owner ?? { id: principal, displayName: principal };
+    this.respond(200, [["content-type", "application/xml"]], renderListBuckets(visible, owner));
+  }
+
   /**
    * The copy source of a CopyObject or UploadPartCopy: the `x-amz-copy-source` header, or the parameter a
    * presigner hoisted into the query, which counts only when signed, that is in a presigned URL (SigV4 signs
-   * every parameter but the signature, SigV2 every `x-amz-*` one). Elsewhere a copy source in the query is refused: a store that
-   * honours it would copy from an object nobody authorized. Classification already made a request with two
-   * copy sources `Unknown`.
+   * every parameter but the signature, SigV2 every `x-amz-*` one). Elsewhere a copy source in the query is
+   * refused: a store that honours it would copy from an object nobody authorized. Classification already made
+   * a request with two copy sources `Unknown`.
    */
-  private copySource(
+  #copySource(
     operation: string,
     query: ReadonlyArray<readonly [string, string | null]>,
     auth: AuthenticatedRequest | null,
@@ -305,128 +360,65 @@ export class Exchange {
     return hoisted ?? "";
   }
 
-  /** `auth` is `null` for an unsigned request, allowed only when a rule names `anonymous` (identity/anonymous.ts). */
-  private async authenticate(operation: string): Promise<{
-    auth: AuthenticatedRequest | null;
-    credential: ClientCredential;
-    signingKey: Buffer;
-  }> {
-    const auth = authenticateRequest(this.req, this.core.authOptions);
-    if (auth === null) {
-      if (!this.core.anonymous) throw new S3Error("AccessDenied", "Anonymous access is not allowed.");
-      checkAnonymousRequest(operation, this.body.hasBody);
-      const limiter = this.core.anonymousLimiter;
-      if (limiter !== null) await limiter(this.core.sourceIp(this.req.remoteAddress, this.req.headers));
-      return { auth: null, credential: ANONYMOUS_CREDENTIAL, signingKey: EMPTY };
-    }
-    if (auth instanceof S3Error) throw auth;
-    const credential = await this.core.credentials.lookup(auth.accessKeyId);
-    if (credential === null) {
-      throw new S3Error("InvalidAccessKeyId", undefined, { fields: [["AWSAccessKeyId", auth.accessKeyId]] });
-    }
-    // Inline (auto's choice for signatures) this is a value: no extra await on the hot path.
-    const verified = this.core.verifyPool.verifyRequest(
-      auth,
-      credential.secretAccessKey,
-      this.core.signingKeys,
-      this.core.verifyOptions,
-    );
-    const { failure, signingKey } = verified instanceof Promise ? await verified : verified;
-    if (failure !== null) throw failure;
-    // Quotas count only verified requests, so a forged signature cannot use up someone's URL.
-    if (this.core.limiter !== null) await this.core.limiter(auth);
-    return { auth, credential, signingKey };
-  }
-
-  private async forward(
-    route: Route,
-    auth: UpstreamAuth,
-    target: S3Target,
-    query: UpstreamQuery,
-    plan: BodyPlan,
-    copySource: string | null,
-    spooled: SpooledBody | null,
-    isRetry = false,
-  ): Promise<void> {
-    const endpoint = route.endpoint;
-    const operation = this.operation as S3Operation;
-    const rawQuery = encodeQuery(query.params);
-    const { host, path: rawPath } = this.core.upstreamTarget(endpoint, route.upstreamBucket, target.key);
+  /**
+   * Sends the upstream request and hands its answer to the relay. When the store refuses an IAM token osp
+   * believed valid, the token is dropped and the request sent once more with a fresh one, if its body can be
+   * sent again (none, or read whole): the loop below runs at most twice.
+   */
+  async #forward(o: ForwardOptions): Promise<void> {
+    const services = this.core.services;
+    const method = this.req.method;
+    const endpoint = o.route.endpoint;
+    const rawQuery = encodeQuery(o.query.params);
+    const { host, path: rawPath } = buildUpstreamTarget(endpoint.target, o.route.upstreamBucket, o.key, "");
     const path = rawQuery === "" ? rawPath : `${rawPath}?${rawQuery}`;
-    const headers = forwardRequestHeaders(this.req.headers, {
-      dropChecksums: endpoint.checksums === "drop",
-      dropCopySource: copySource !== null,
-      policy: headerPolicy(operation),
-      hoisted: query.hoisted,
-    });
-    headers.unshift(["host", host]);
-    if (copySource !== null) headers.push(["x-amz-copy-source", copySource]);
-    if (spooled?.contentMd5 != null) {
-      headers.push(["content-type", "application/xml"], ["content-md5", spooled.contentMd5]);
-    }
-    // ListBuckets asks the store on its own (routing/bucket-listings.ts), so only CreateBucket carries the instance here.
-    if (route.instance !== null && operation === "CreateBucket") {
-      headers.push(["ibm-service-instance-id", route.instance]);
-    }
-    const length = spooled === null ? plan.upstreamLength : spooled.data.length;
-    const hasBody = length > 0 || this.req.method === "PUT" || this.req.method === "POST";
+    const length = o.body === null ? o.plan.upstreamLength : o.body.data.length;
+    const hasBody = length > 0 || method === "PUT" || method === "POST";
+    const sha256Hex = o.body === null ? o.plan.sha256Hex : o.body.sha256Hex;
+    const relay = new ResponseRelay(this, services.log);
+    this.#relay = relay;
+    let retry = o.auth.type === "iam" && (length === 0 || o.body !== null);
+    for (;;) {
+      const headers = forwardRequestHeaders(this.req.headers, {
+        dropChecksums: endpoint.checksums === "drop",
+        dropCopySource: o.copySource !== null,
+        policy: headerPolicy(this.record.operation as S3Operation),
+        hoisted: o.query.hoisted,
+      });
+      headers.unshift(["host", host]);
+      if (o.copySource !== null) headers.push(["x-amz-copy-source", o.copySource]);
+      if (o.body?.contentMd5 != null) {
+        headers.push(["content-type", "application/xml"], ["content-md5", o.body.contentMd5]);
+      }
+      // ListBuckets asks the stores on its own (routing/bucket-listings.ts): only CreateBucket carries the
+      // instance here.
+      if (o.route.instance !== null && this.record.operation === "CreateBucket") {
+        headers.push(["ibm-service-instance-id", o.route.instance]);
+      }
+      const bearer = await signUpstream(
+        o.auth,
+        method,
+        rawPath,
+        rawQuery,
+        headers,
+        sha256Hex,
+        services.signingKeys,
+      );
+      if (this.res.aborted || this.#finished) return;
 
-    const bearer = await signUpstream(
-      auth,
-      this.req.method,
-      rawPath,
-      rawQuery,
-      headers,
-      spooled === null ? plan.sha256Hex : spooled.sha256Hex,
-      this.core.signingKeys,
-    );
-    if (this.res.aborted || this.finished) return;
-
-    this.upstreamBody = hasBody ? createUpstreamBody(length) : null;
-    const upstreamStartedMs = performance.now();
-    this.upstreamCall = sendUpstream(
-      this.core.pools,
-      { origin: endpoint.origin, method: this.req.method, path, headers, body: this.upstreamBody },
-      {
-        onHeaders: (status, upstreamHeaders) => {
-          this.upstreamMs = performance.now() - upstreamStartedMs;
-          // The store refused a token osp believed valid (revoked, clocks apart): drop it cluster-wide, and
-          // once, when the body can be sent again (none, or spooled), ask again with a fresh token. Not when a
-          // token was dropped moments ago: then the refusal is about something else (upstream/iam-tokens.ts).
-          if (bearer !== null && (status === 401 || status === 403) && auth.type === "iam") {
-            const dropped = auth.tokens.invalidate(bearer);
-            if (dropped && !isRetry && (length === 0 || spooled !== null)) {
-              // Without a request body the refusal's small body is read off and the connection goes back to
-              // the pool; with one, the connection may still be sending it: it is closed, and the spool
-              // buffer it may still hold is never lent again (`done`).
-              if (length === 0) this.upstreamCall?.discard();
-              else {
-                this.upstreamCall?.abort();
-                this.spoolShared = true;
-              }
-              this.upstreamCall = null;
-              this.upstreamBody = null;
-              this.forward(route, auth, target, query, plan, copySource, spooled, true).catch((err) =>
-                this.fail(err),
-              );
-              return;
-            }
-          }
-          this.startResponse(status, upstreamHeaders);
-        },
-        onData: (chunk) => this.writeResponseChunk(chunk),
-        onComplete: () => this.completeResponse(),
-        onError: (err) => this.upstreamFailed(err),
-      },
-    );
-    const body = this.upstreamBody;
-    if (body !== null) {
-      if (spooled !== null) {
-        this.spoolSent = true;
-        body.write(spooled.data);
-        body.end();
-      } else if (length === 0) body.end();
-      else this.streamBody(plan, body);
+      const upstreamBody = hasBody ? createUpstreamBody(length) : null;
+      const request = { origin: endpoint.origin, method, path, headers, body: upstreamBody };
+      const refused = relay.send(services.pools, request, o.auth, bearer, retry);
+      if (upstreamBody !== null) {
+        if (o.body !== null) {
+          this.#spoolSent = true;
+          upstreamBody.write(o.body.data);
+          upstreamBody.end();
+        } else if (length === 0) upstreamBody.end();
+        else this.#openBody().stream(o.plan, upstreamBody, (err) => this.fail(err));
+      }
+      if (refused === null || !(await refused)) return;
+      retry = false;
     }
   }
 
@@ -434,32 +426,26 @@ export class Exchange {
    * Takes a buffer from the worker's spool arena (spool-arena.ts) for a body of `length` bytes, within
    * `limits.spoolBytes` unless `force`; false when none is to be had. Given back when the exchange ends.
    */
-  private takeSpool(length: number, force: boolean): boolean {
+  #takeSpool(length: number, force: boolean): boolean {
     if (length === 0) return true; // framing of an empty body: verified, nothing to keep
-    this.spoolBuffer = this.core.spool.acquire(length, force);
-    return this.spoolBuffer !== null;
+    this.#spoolBuffer = this.core.services.spool.acquire(length, force);
+    return this.#spoolBuffer !== null;
+  }
+
+  /** The whole client body, verified, in the spool buffer (body-pump.ts). */
+  #spool(plan: BodyPlan): Promise<Buffer> {
+    return this.#openBody().spool(plan, this.#spoolBuffer ?? EMPTY);
   }
 
   /**
-   * Reads the whole client body through its verifier into the spool buffer, and resolves with the verified
-   * (decoded) bytes, or rejects with the verifier's verdict: the store never sees a byte of a body that fails.
+   * The body pump. A request the HTTP front saw no body on gets one now, which delivers an empty body at once
+   * (the body plan expects one only when the headers announce it, and the front checked those).
    */
-  private spool(plan: BodyPlan): Promise<Buffer> {
-    const buffer = this.spoolBuffer ?? EMPTY;
-    const length = plan.upstreamLength;
-    let filled = 0;
-    const keep = (data: Buffer): void => {
-      // The framing already bounds the decoded length; a verifier emitting more is a bug, not a client's.
-      if (filled + data.length > length)
-        throw new S3Error("InternalError", undefined, { source: "internal" });
-      data.copy(buffer, filled);
-      filled += data.length;
-    };
-    const complete = (): Buffer => {
-      if (filled !== length) throw new S3Error("IncompleteBody");
-      return buffer.subarray(0, length);
-    };
-    return new Promise((resolve, reject) => this.pumpBody(plan, keep, () => resolve(complete()), reject));
+  #openBody(): BodyPump {
+    this.#pump ??= new BodyPump(this.#body, this.record, this.core.options.idleTimeoutMs, () =>
+      this.#timedOut("idle"),
+    );
+    return this.#pump;
   }
 
   /**
@@ -467,7 +453,7 @@ export class Exchange {
    * key, and a body osp writes itself from what it read sent upstream (no construct the store might read
    * differently survives).
    */
-  private async deleteObjectsBody(
+  async #deleteObjectsBody(
     plan: BodyPlan,
     facts: AuthzFacts,
     target: S3Target,
@@ -477,15 +463,15 @@ export class Exchange {
     if (plan.upstreamLength > MAX_DELETE_OBJECTS_BODY) {
       throw new S3Error("MalformedXML", "The DeleteObjects body is larger than this gateway accepts.");
     }
-    if (!this.takeSpool(plan.upstreamLength, true)) throw new S3Error("SlowDown");
-    const raw = await this.spool(plan);
+    if (!this.#takeSpool(plan.upstreamLength, true)) throw new S3Error("SlowDown");
+    const raw = await this.#spool(plan);
     if (!isUtf8(raw)) throw new S3Error("MalformedXML");
     const request = parseDeleteObjects(raw.toString("utf8"));
     if (request instanceof S3Error) throw request;
     for (const object of request.objects) {
       const refused = checkKeySegments(object.key, keys, "Key");
       if (refused !== null) throw refused;
-      if (Buffer.byteLength(object.key) > this.core.addressing.maxKeyBytes)
+      if (Buffer.byteLength(object.key) > this.core.options.addressing.maxKeyBytes)
         throw new S3Error("KeyTooLongError");
       if (object.versionId !== null && !isValidId(object.versionId, keys)) {
         throw new S3Error("InvalidArgument", "Invalid version id specified", {
@@ -498,14 +484,14 @@ export class Exchange {
         }
       }
     }
-    this.phase = "authorize";
+    this.#phase = "authorize";
     await authorizeDeletedKeys(
-      this.core,
+      this.core.services.authorizer,
       facts,
       target.bucket ?? "",
       request.objects.map((o) => o.key),
     );
-    this.phase = "forward";
+    this.#phase = "forward";
     const data = Buffer.from(renderDeleteObjects(request));
     return {
       data,
@@ -514,241 +500,60 @@ export class Exchange {
     };
   }
 
-  /**
-   * Feeds the client body through the plan's verifier, inline or on a verify-pool thread: `emit` receives
-   * the verified (decoded) bytes, `finished` runs once the verdict on the whole body is in (for a pooled
-   * verifier, later: the held-back tail comes with it), `failed` with a failed verdict (a bad chunk signature
-   * found meanwhile fails at once). Backpressure from a pooled verifier pauses the client.
-   */
-  private pumpBody(
-    plan: BodyPlan,
-    emit: (data: Buffer) => void,
-    finished: () => void,
-    failed: (err: unknown) => void,
-  ): void {
-    const pooled = plan.pooledVerifier;
-    if (pooled !== null) {
-      pooled.onFailure(failed);
-      this.consumeBody((chunk, last) => {
-        try {
-          // The chunk's memory may move to the thread: nothing here reads it afterwards.
-          if (!pooled.write(chunk, emit) && !last) {
-            this.body.pause();
-            pooled.onDrain(() => this.body.resume());
-          }
-          if (last) pooled.end(emit).then(finished).catch(failed);
-        } catch (err) {
-          failed(err);
-        }
-      });
-      return;
-    }
-    const verifier = plan.verifier;
-    this.consumeBody((chunk, last) => {
-      try {
-        if (verifier === null) emit(chunk);
-        else verifier.write(chunk, emit);
-        if (last) {
-          verifier?.end(emit);
-          finished();
-        }
-      } catch (err) {
-        failed(err);
-      }
-    });
-  }
-
-  /**
-   * Streams the client body through its verifier into the upstream body, with backpressure both ways. A
-   * failed verdict tears the upstream request down before it completes (its last byte is held back).
-   */
-  private streamBody(plan: BodyPlan, upstream: UpstreamBody): void {
-    const emit = (data: Buffer): void => {
-      if (!upstream.write(data)) {
-        this.body.pause();
-        upstream.onDrain(() => this.body.resume());
-      }
-    };
-    this.pumpBody(
-      plan,
-      emit,
-      () => upstream.end(),
-      (err) => this.fail(err),
-    );
-  }
-
-  private onClientData(chunk: Buffer, last: boolean): void {
-    this.bytesIn += chunk.length;
-    if (last) this.clearIdleTimer();
-    else this.armIdleTimer();
-    if (this.bodyConsumer !== null) {
-      this.bodyConsumer(chunk, last);
-      return;
-    }
-    // The pipeline is still authenticating: keep the bytes and stop the flow.
-    if (this.pending === null) this.pending = [];
-    this.pending.push(chunk);
-    this.pendingLast = last;
-    this.body.pause();
-  }
-
-  private consumeBody(consumer: (chunk: Buffer, last: boolean) => void): void {
-    this.bodyConsumer = consumer;
-    const pending = this.pending;
-    this.pending = null;
-    if (pending !== null) {
-      for (let i = 0; i < pending.length; i++)
-        consumer(pending[i]!, this.pendingLast && i === pending.length - 1);
-    }
-    if (!this.pendingLast) this.body.resume();
-  }
-
-  private startResponse(status: number, upstreamHeaders: ReadonlyArray<readonly [string, string]>): void {
-    if (this.finished || this.res.aborted) return;
-    this.status = status;
-    const passed = this.filterProbe ? probeHeaders(upstreamHeaders) : upstreamHeaders;
-    const headers = forwardResponseHeaders(this.answersCors ? withoutCorsHeaders(passed) : passed);
-    if (headerValue(upstreamHeaders, "x-amz-request-id") === null)
-      headers.push(["x-amz-request-id", this.id]);
-    const lengthText = headerValue(upstreamHeaders, "content-length");
-    // A bucket probe answers yes or no: the length of what a loose store sends along (a listing) is not passed on.
-    const length =
-      lengthText === null || (this.filterProbe && this.req.method === "HEAD") ? null : Number(lengthText);
-    this.responseLength = length;
-    if (HeldErrorBody.wanted(this.req.method, status, length)) {
-      this.heldError = new HeldErrorBody(headers);
-      return;
-    }
-    this.responseStarted = true;
-    if (this.corsHeaders !== null) headers.push(...this.corsHeaders);
-    this.res.writeHead(status, headers);
-    if (this.req.method === "HEAD" || status === 204 || status === 304) {
-      this.res.endWithoutBody(length ?? undefined);
-      this.bodilessResponse = true;
-    }
-  }
-
-  private responseLength: number | null = null;
-  /** A bucket probe by a principal who may not list the whole bucket: its answer is filtered (`probeHeaders`). */
-  private filterProbe = false;
-  private bodilessResponse = false;
-  private heldError: HeldErrorBody | null = null;
-
-  private writeResponseChunk(chunk: Buffer): boolean {
-    if (this.finished || this.res.aborted || this.bodilessResponse) return true;
-    if (this.heldError !== null) {
-      this.heldError.push(chunk);
-      return true;
-    }
-    this.bytesOut += chunk.length;
-    const ok = this.res.write(chunk, this.responseLength);
-    if (!ok) this.res.onWritable(() => this.upstreamCall?.resume());
-    return ok;
-  }
-
-  private completeResponse(): void {
-    if (this.finished) return;
-    const held = this.heldError;
-    if (held !== null) {
-      const code = held.refusedCredentials();
-      if (code === null) this.respond(403, held.headers, held.body);
-      else {
-        this.core.log.error(
-          { requestId: this.id, upstreamCode: code },
-          "the upstream store refused osp's credentials",
-        );
-        this.fail(new S3Error("InternalError", REFUSED_CREDENTIALS, { source: "upstream" }));
-      }
-      return;
-    }
-    if (!this.bodilessResponse && !this.res.aborted) this.res.finish();
-    this.upstreamSucceeded = this.status >= 200 && this.status < 300;
-    this.done();
-  }
-
-  private upstreamFailed(err: S3Error): void {
-    if (this.finished) return;
-    this.upstreamBody?.destroy(err);
-    if (this.responseStarted) {
-      // Never present a truncated body as complete: close the connection.
-      this.errorCode = err.code;
-      if (!this.res.aborted) this.res.destroy();
-      this.done();
-    } else this.fail(err);
-  }
-
-  private onClientAbort(): void {
-    this.abortUpstream();
-    if (!this.finished) {
-      this.errorCode ??= "ClientAborted";
+  #onClientAbort(): void {
+    this.#relay?.abort();
+    if (!this.#finished) {
+      this.record.error ??= "ClientAborted";
       this.done();
     }
   }
 
   /** Answers a gateway error as S3 XML, or closes the connection if a response already started. */
-  private fail(err: unknown): void {
-    if (this.finished) return;
+  fail(err: unknown): void {
+    if (this.#finished) return;
     const error =
       err instanceof S3Error
         ? err
         : new S3Error("InternalError", undefined, { source: "internal", cause: err });
-    if (!(err instanceof S3Error)) this.core.log.error({ err, requestId: this.id }, "internal error");
-    this.errorCode = error.code;
-    if (this.phase === "authenticate" || this.phase === "authorize") this.refusedBy = this.phase;
-    this.abortUpstream();
-    if (this.responseStarted) {
+    if (!(err instanceof S3Error))
+      this.core.services.log.error({ err, requestId: this.record.requestId }, "internal error");
+    this.record.error = error.code;
+    if (this.#phase === "authenticate" || this.#phase === "authorize") this.record.refusedBy = this.#phase;
+    this.#relay?.abort();
+    if (this.#relay?.started === true) {
       if (!this.res.aborted) this.res.destroy();
       this.done();
       return;
     }
     const headers: Array<[string, string]> = [["content-type", "application/xml"]];
     for (const [k, v] of error.headers) headers.push([k, v]);
-    const resource = this.req.rawPath;
-    const body = this.req.method === "HEAD" ? null : this.core.renderError(error, this.id, resource);
+    const body =
+      this.req.method === "HEAD" ? null : renderErrorXml(error, this.record.requestId, this.req.rawPath);
     this.respond(error.status, headers, body);
   }
 
-  /**
-   * Tears the upstream request down before it completes, so an upload stores nothing. The call goes first: once
-   * aborted its handler hears nothing more, so the body's destruction does not come back as an upstream error.
-   */
-  private abortUpstream(): void {
-    this.upstreamCall?.abort();
-    this.upstreamBody?.destroy(new Error("request abandoned"));
-  }
-
-  private respond(status: number, headers: Array<[string, string]>, body: string | Buffer | null): void {
-    this.status = status;
+  /** Answers with osp's own response (an error, a preflight, ListBuckets, a held 403 passed through). */
+  respond(status: number, headers: Array<[string, string]>, body: string | Buffer | null): void {
+    this.record.status = status;
     if (!this.res.aborted) {
-      if (headerValue(headers, "x-amz-request-id") === null) headers.push(["x-amz-request-id", this.id]);
+      if (headerValue(headers, "x-amz-request-id") === null)
+        headers.push(["x-amz-request-id", this.record.requestId]);
       if (this.corsHeaders !== null) headers.push(...this.corsHeaders);
       this.res.writeHead(status, headers);
       if (body === null) this.res.endWithoutBody();
       else {
-        this.bytesOut += typeof body === "string" ? Buffer.byteLength(body) : body.length;
+        this.record.bytesOut += typeof body === "string" ? Buffer.byteLength(body) : body.length;
         this.res.end(body);
       }
     }
     // The client may still be sending a body we refused: discard it.
-    this.bodyConsumer = () => {};
-    this.pending = null;
-    if (this.body.hasBody) this.body.resume();
+    this.#pump?.discard();
     this.done();
   }
 
-  private armIdleTimer(): void {
-    if (this.idleTimer !== null) this.idleTimer.refresh();
-    else this.idleTimer = setTimeout(() => this.timedOut("idle"), this.core.idleTimeoutMs);
-  }
-
-  private clearIdleTimer(): void {
-    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
-  }
-
   /** A limit ran out: S3's RequestTimeout (400, retried by clients), or a closed connection mid-response. */
-  private timedOut(which: "request" | "idle"): void {
-    if (this.finished) return;
+  #timedOut(which: "request" | "idle"): void {
+    if (this.#finished) return;
     const message =
       which === "idle"
         ? "Your socket connection to the server was not read from or written to within the timeout period."
@@ -756,56 +561,29 @@ export class Exchange {
     this.fail(new S3Error("RequestTimeout", message));
   }
 
-  private done(): void {
-    if (this.finished) return;
-    this.finished = true;
-    // Every way out (answered, failed, aborted, timed out) frees a pooled verifier; no-op once it settled.
-    this.pooledVerifier?.destroy();
-    if (this.spoolBuffer !== null) {
+  /** Ends the exchange, whichever way (answered, failed, aborted, timed out): exactly once. */
+  done(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    // Every way out frees a pooled verifier; a no-op once it settled.
+    this.#pooledVerifier?.destroy();
+    if (this.#spoolBuffer !== null) {
       // Reused only when no socket can still be writing from it.
-      this.core.spool.release(
-        this.spoolBuffer,
-        !this.spoolSent || (this.upstreamSucceeded && !this.spoolShared),
-      );
-      this.spoolBuffer = null;
+      const relay = this.#relay;
+      const reusable = !this.#spoolSent || (relay?.succeeded === true && !relay.bodyAbandoned);
+      this.core.services.spool.release(this.#spoolBuffer, reusable);
+      this.#spoolBuffer = null;
     }
-    this.clearIdleTimer();
-    if (this.requestTimer !== null) clearTimeout(this.requestTimer);
-    this.core.finish(this);
+    this.#pump?.stop();
+    if (this.#requestTimer !== null) clearTimeout(this.#requestTimer);
+    this.core.finish(this.record);
   }
-}
-
-/** A request body read whole before the upstream request starts: verified, and sendable again. */
-interface SpooledBody {
-  readonly data: Buffer;
-  readonly sha256Hex: string | null;
-  /** Set when osp wrote the body itself (DeleteObjects): its Content-MD5, sent with `application/xml`. */
-  readonly contentMd5: string | null;
 }
 
 const EMPTY = Buffer.alloc(0);
 
 /** S3 takes 1000 keys of at most 1024 bytes each: about 1.1 MB of XML; twice that is refused unread. */
 const MAX_DELETE_OBJECTS_BODY = 2 * 1024 * 1024;
-
-/** The headers of a bucket probe's answer that say nothing about the bucket's contents. */
-const PROBE_HEADERS: ReadonlySet<string> = new Set([
-  "content-type",
-  "content-length",
-  "server",
-  "x-amz-request-id",
-  "x-amz-id-2",
-  "x-amz-bucket-region",
-  "x-amz-access-point-alias",
-  "x-amz-bucket-location-type",
-  "x-amz-bucket-location-name",
-]);
-
-function probeHeaders(
-  headers: ReadonlyArray<readonly [string, string]>,
-): ReadonlyArray<readonly [string, string]> {
-  return headers.filter(([name]) => PROBE_HEADERS.has(name));
-}
 
 /** Whether the request carries a header (or a presigner-hoisted query parameter) that needs `admin`. */
 function hasPrivilegedHeader(

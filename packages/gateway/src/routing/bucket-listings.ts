@@ -7,7 +7,7 @@
  * line and a metric (`osp_list_buckets_failures_total`); only when every endpoint fails is the listing an
  * error (503, clients retry), since an empty list would read as "no buckets".
  */
-import { S3Error } from "@osp/errors";
+import { errorMessage, S3Error } from "@osp/errors";
 import type { Logger } from "@osp/log";
 import { type BucketOwner, type ListBucketsResult, type ListedBucket, parseListBuckets } from "@osp/s3";
 import type { SigningKeyCache } from "@osp/sigv4";
@@ -50,15 +50,15 @@ export interface BucketListingsDeps {
   readonly ttlMs: number;
 }
 
-/** The per-worker listing cache; one per GatewayCore. */
+/** The per-worker listing cache; one per gateway core. */
 export class BucketListings {
-  private readonly deps: BucketListingsDeps;
+  readonly #deps: BucketListingsDeps;
   /** Each (endpoint, instance) that serves a bucket key, in config order. */
-  private readonly sources: readonly Source[];
-  private readonly cache = new Map<Source, CachedListing>();
+  readonly #sources: readonly Source[];
+  readonly #cache = new Map<Source, CachedListing>();
 
   constructor(deps: BucketListingsDeps) {
-    this.deps = deps;
+    this.#deps = deps;
     const sources: Source[] = [];
     const add = (endpoint: Endpoint, instance: string | null): void => {
       if (!sources.some((s) => s.endpoint === endpoint && s.instance === instance))
@@ -66,12 +66,12 @@ export class BucketListings {
     };
     for (const route of deps.routes.byBucket.values()) add(route.endpoint, route.instance);
     for (const pattern of deps.routes.patterns) add(pattern.endpoint, pattern.instance);
-    this.sources = sources;
+    this.#sources = sources;
   }
 
   /** Every store's buckets under their client names, sorted by nothing in particular. */
   async list(): Promise<BucketListing> {
-    const results = await Promise.all(this.sources.map((source) => this.listingOf(source)));
+    const results = await Promise.all(this.#sources.map((source) => this.#listingOf(source)));
     const byName = new Map<string, ListedBucket>();
     let owner: BucketOwner | null = null;
     let answered = 0;
@@ -80,13 +80,13 @@ export class BucketListings {
       if (result === null || result === undefined) continue;
       answered++;
       owner ??= result.owner;
-      const endpoint = this.sources[i]!.endpoint;
+      const endpoint = this.#sources[i]!.endpoint;
       for (const bucket of result.buckets) {
-        const name = clientBucketName(this.deps.routes, endpoint, bucket.name);
+        const name = clientBucketName(this.#deps.routes, endpoint, bucket.name);
         if (name !== null && !byName.has(name)) byName.set(name, { name, creationDate: bucket.creationDate });
       }
     }
-    if (answered === 0 && this.sources.length > 0) {
+    if (answered === 0 && this.#sources.length > 0) {
       throw new S3Error("ServiceUnavailable", "No endpoint answered the bucket listing.", {
         source: "upstream",
       });
@@ -94,27 +94,27 @@ export class BucketListings {
     return { buckets: [...byName.values()], owner };
   }
 
-  private listingOf(source: Source): Promise<ListBucketsResult | null> {
+  #listingOf(source: Source): Promise<ListBucketsResult | null> {
     const now = Date.now();
-    const cached = this.cache.get(source);
+    const cached = this.#cache.get(source);
     if (cached !== undefined && cached.expiresAtMs > now) return cached.result;
-    const result = this.fetch(source).catch((err: unknown) => {
-      this.failed(source, err instanceof Error ? err.message : String(err));
+    const result = this.#fetch(source).catch((err: unknown) => {
+      this.#failed(source, errorMessage(err));
       return null;
     });
     // Concurrent requests share the one in flight; a TTL of 0 keeps nothing.
-    this.cache.set(source, { expiresAtMs: now + Math.max(this.deps.ttlMs, 1), result });
+    this.#cache.set(source, { expiresAtMs: now + Math.max(this.#deps.ttlMs, 1), result });
     return result;
   }
 
   /** `GET /` on the endpoint, signed with its own credentials; rejects with what went wrong. */
-  private async fetch(source: Source): Promise<ListBucketsResult> {
+  async #fetch(source: Source): Promise<ListBucketsResult> {
     const { endpoint, instance } = source;
     const headers: Array<[string, string]> = [["host", endpoint.host]];
     if (instance !== null) headers.push(["ibm-service-instance-id", instance]);
-    await signUpstream(endpoint.auth, "GET", "/", "", headers, EMPTY_SHA256, this.deps.signingKeys);
+    await signUpstream(endpoint.auth, "GET", "/", "", headers, EMPTY_SHA256, this.#deps.signingKeys);
     const response = await sendUpstreamBuffered(
-      this.deps.pools,
+      this.#deps.pools,
       { origin: endpoint.origin, method: "GET", path: "/", headers, body: null },
       { maxResponseBytes: MAX_LISTING_BYTES, timeoutMs: LISTING_TIMEOUT_MS },
     );
@@ -124,9 +124,9 @@ export class BucketListings {
     return parsed;
   }
 
-  private failed(source: Source, reason: string): void {
+  #failed(source: Source, reason: string): void {
     const endpoint = source.endpoint.name;
-    this.deps.log.warn(
+    this.#deps.log.warn(
       { endpoint, instance: source.instance, reason },
       "an endpoint's bucket listing failed; its buckets are left out of ListBuckets",
     );

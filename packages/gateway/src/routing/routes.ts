@@ -14,16 +14,9 @@ import {
   isBucketGlob,
   parseBucketTemplate,
 } from "@osp/config";
-import type { IamTokens } from "../upstream/iam-tokens.js";
-
-export type UpstreamAuth =
-  | {
-      readonly type: "hmac";
-      readonly accessKeyId: string;
-      readonly secretAccessKey: string;
-      readonly region: string;
-    }
-  | { readonly type: "iam"; readonly tokens: IamTokens };
+import type { UpstreamEndpoint } from "@osp/s3";
+import type { IamTokensFor } from "../upstream/iam-tokens.js";
+import type { UpstreamAuth } from "../upstream/sign-upstream.js";
 
 export interface Endpoint {
   readonly name: string;
@@ -33,6 +26,8 @@ export interface Endpoint {
   readonly host: string;
   readonly https: boolean;
   readonly addressing: "path" | "virtual";
+  /** The three facts above as `buildUpstreamTarget` (@osp/s3) takes them: one object for every request. */
+  readonly target: UpstreamEndpoint;
   readonly auth: UpstreamAuth;
   readonly checksums: "drop" | "forward";
   /** Whether keys with `.`/`..` segments are refused (`safe`) or kept as given (`literal`). */
@@ -66,10 +61,7 @@ export interface Routes {
 }
 
 /** Builds every route; `iamTokensFor` gives the (shared) token source of one (iamUrl, apiKey). */
-export function compileRoutes(
-  config: Config,
-  iamTokensFor: (iamUrl: string, apiKey: string) => IamTokens,
-): Routes {
+export function compileRoutes(config: Config, iamTokensFor: IamTokensFor): Routes {
   const endpoints = new Map<string, Endpoint>();
   for (const [name, e] of Object.entries(config.endpoints)) {
     const url = new URL(e.url);
@@ -84,12 +76,14 @@ export function compileRoutes(
     } else {
       auth = { type: "iam", tokens: iamTokensFor(e.auth.iamUrl, e.auth.apiKey) };
     }
+    const https = url.protocol === "https:";
     endpoints.set(name, {
       name,
       origin: url.origin,
       host: url.host,
-      https: url.protocol === "https:",
+      https,
       addressing: e.addressing,
+      target: { addressing: e.addressing, host: url.host, tls: https },
       auth,
       checksums: e.checksums,
       keys: e.keys,

@@ -65,7 +65,7 @@ function withoutNamed(out: Array<[string, string]>, named: Set<string> | null): 
 }
 
 /** Flexible-checksum headers, dropped for endpoints configured with `checksums: drop`. */
-export function isChecksumHeader(name: string): boolean {
+function isChecksumHeader(name: string): boolean {
   return name.startsWith("x-amz-checksum-") || name === "x-amz-sdk-checksum-algorithm";
 }
 

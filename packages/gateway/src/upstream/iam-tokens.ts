@@ -8,8 +8,9 @@
  */
 import { createHash } from "node:crypto";
 import type { CacheNamespace } from "@osp/cache";
-import { S3Error } from "@osp/errors";
-import type { IamToken, IamTokenProvider } from "@osp/upstream";
+import { errorMessage, S3Error } from "@osp/errors";
+import type { Logger } from "@osp/log";
+import { type IamToken, IamTokenProvider, type UpstreamPools } from "@osp/upstream";
 
 /** What the pipeline needs from a token source. */
 export interface IamTokens {
@@ -29,20 +30,55 @@ export interface IamTokens {
  * request from any client would cost the cluster a token request, against the budget of one per refresh
  * period.
  */
-export const FORCED_REFRESH_INTERVAL_MS = 60_000;
+const FORCED_REFRESH_INTERVAL_MS = 60_000;
 
-export class SharedIamTokens implements IamTokens {
+/** The token source of one (IAM URL, API key), the same object for every route and hook answer naming it. */
+export type IamTokensFor = (iamUrl: string, apiKey: string) => IamTokens;
+
+/**
+ * One token source per (IAM URL, API key) for the whole worker, each backed by `namespace` (the cache's `iam`
+ * namespace, shared by every process).
+ */
+export function createIamTokenRegistry(
+  namespace: CacheNamespace<IamToken>,
+  pools: UpstreamPools,
+  log: Logger,
+): IamTokensFor {
+  const byCredential = new Map<string, IamTokens>();
+  return (iamUrl, apiKey) => {
+    const id = credentialId(iamUrl, apiKey);
+    let tokens = byCredential.get(id);
+    if (tokens === undefined) {
+      tokens = new SharedIamTokens(new IamTokenProvider({ iamUrl, apiKey, pools }), namespace, apiKey, log);
+      byCredential.set(id, tokens);
+    }
+    return tokens;
+  };
+}
+
+/** Names a credential without revealing it (Redis keys are visible to its operators). */
+function credentialId(iamUrl: string, apiKey: string): string {
+  return createHash("sha256").update(`${iamUrl}\n${apiKey}`).digest("base64url");
+}
+
+class SharedIamTokens implements IamTokens {
   readonly #provider: IamTokenProvider;
   readonly #namespace: CacheNamespace<IamToken>;
   readonly #key: string;
+  readonly #log: Pick<Logger, "error">;
   readonly #fill: () => Promise<{ value: IamToken; ttlMs: number; refreshAfterMs: number }>;
   #lastForcedMs = Number.NEGATIVE_INFINITY;
 
-  constructor(provider: IamTokenProvider, namespace: CacheNamespace<IamToken>, apiKey: string) {
+  constructor(
+    provider: IamTokenProvider,
+    namespace: CacheNamespace<IamToken>,
+    apiKey: string,
+    log: Pick<Logger, "error">,
+  ) {
     this.#provider = provider;
     this.#namespace = namespace;
-    // The key names the credential without revealing it (Redis keys are visible to its operators).
-    this.#key = createHash("sha256").update(`${provider.iamUrl}\n${apiKey}`).digest("base64url");
+    this.#log = log;
+    this.#key = credentialId(provider.iamUrl, apiKey);
     this.#fill = async () => {
       const token = await this.#provider.fetchToken();
       const now = Date.now();
@@ -72,7 +108,11 @@ export class SharedIamTokens implements IamTokens {
     if (now - this.#lastForcedMs < FORCED_REFRESH_INTERVAL_MS) return false;
     this.#lastForcedMs = now;
     this.#provider.invalidate(token);
-    void this.#namespace.invalidate(this.#key).catch(() => {}); // a failure is logged by the cache itself
+    // Redis being unreachable does not reject (the cache logs that: invalidationLost in
+    // packages/cache/src/create-cache.ts); anything else would be a bug, logged here.
+    this.#namespace.invalidate(this.#key).catch((err: unknown) => {
+      this.#log.error({ err: errorMessage(err) }, "dropping a refused IAM token from the cache failed");
+    });
     return true;
   }
 }

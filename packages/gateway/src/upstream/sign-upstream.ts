@@ -4,7 +4,17 @@
  * Object Storage docs, "Authenticating with IAM"). The client's own signature never travels upstream.
  */
 import { type SigningKeyCache, signRequest } from "@osp/sigv4";
-import type { UpstreamAuth } from "../routing/routes.js";
+import type { IamTokens } from "./iam-tokens.js";
+
+/** The credentials osp uses toward an endpoint: its own HMAC keys, or an IAM token source. */
+export type UpstreamAuth =
+  | {
+      readonly type: "hmac";
+      readonly accessKeyId: string;
+      readonly secretAccessKey: string;
+      readonly region: string;
+    }
+  | { readonly type: "iam"; readonly tokens: IamTokens };
 
 /**
  * Adds the upstream authentication headers to `headers` (in place) and returns the IAM bearer token used

@@ -4,18 +4,18 @@
  * `bucket_creds_fetcher`): `{ type: "iam", apiKey, iamUrl? }`, `{ type: "hmac", accessKeyId,
  * secretAccessKey, region? }`, or null for the endpoint's own. Hook results are cached per bucket, or per
  * (principal, bucket) with `scope: principal`, in each worker's L1 only (they are secrets), for
- * `cache.upstreamCredentialTtl`: never forever. IAM token sources are shared per (IAM URL, API key).
+ * `cache.upstreamCredentialTtl`: never forever. IAM token sources are shared per (IAM URL, API key)
+ * (iam-tokens.ts).
  */
-import { createHash } from "node:crypto";
 import type { Cache } from "@osp/cache";
 import type { Config } from "@osp/config";
 import { errorMessage, S3Error } from "@osp/errors";
 import type { Logger } from "@osp/log";
-import { IamTokenProvider, type UpstreamPools } from "@osp/upstream";
 import { gatewayNamespaces } from "../cache-namespaces.js";
 import { loadHookFunction } from "../load-hook-module.js";
-import type { Route, UpstreamAuth } from "../routing/routes.js";
-import { type IamTokens, SharedIamTokens } from "./iam-tokens.js";
+import type { Route } from "../routing/routes.js";
+import type { IamTokensFor } from "./iam-tokens.js";
+import type { UpstreamAuth } from "./sign-upstream.js";
 
 type HookResult =
   | { type: "iam"; apiKey: string; iamUrl?: string }
@@ -25,33 +25,13 @@ type HookResult =
 type UpstreamCredentialsHook = (bucket: string, principal: string) => HookResult | Promise<HookResult>;
 
 const DEFAULT_IAM_URL = "https://iam.cloud.ibm.com/identity/token";
-
-/** One token source per (IAM URL, API key) for the whole worker, each backed by the shared cache. */
-export function createIamTokenRegistry(
-  cache: Cache,
-  config: Config,
-  pools: UpstreamPools,
-): (iamUrl: string, apiKey: string) => IamTokens {
-  const namespace = gatewayNamespaces(cache, config).iam;
-  const byCredential = new Map<string, IamTokens>();
-  return (iamUrl, apiKey) => {
-    const id = createHash("sha256").update(`${iamUrl}\n${apiKey}`).digest("base64url");
-    let tokens = byCredential.get(id);
-    if (tokens === undefined) {
-      tokens = new SharedIamTokens(new IamTokenProvider({ iamUrl, apiKey, pools }), namespace, apiKey);
-      byCredential.set(id, tokens);
-    }
-    return tokens;
-  };
-}
-
 /** `route.endpoint.auth`, or the hook's answer for (bucket, principal); sync when no hook or cached. */
 export type UpstreamAuthResolver = (route: Route, principal: string) => UpstreamAuth | Promise<UpstreamAuth>;
 
 export async function createUpstreamAuthResolver(
   config: Config,
   cache: Cache,
-  iamTokensFor: (iamUrl: string, apiKey: string) => IamTokens,
+  iamTokensFor: IamTokensFor,
   log: Logger,
 ): Promise<UpstreamAuthResolver> {
   const settings = config.upstreamCredentials;
@@ -86,7 +66,7 @@ export async function createUpstreamAuthResolver(
 
 function toUpstreamAuth(
   result: HookResult,
-  iamTokensFor: (iamUrl: string, apiKey: string) => IamTokens,
+  iamTokensFor: IamTokensFor,
   route: Route,
   log: Logger,
 ): UpstreamAuth | null {

@@ -7,7 +7,8 @@ import type { Config } from "@osp/config";
 import { errorMessage } from "@osp/errors";
 import { startHttpServer } from "@osp/http";
 import { Exchange } from "../pipeline/exchange.js";
-import { GatewayCore, type GatewayDeps } from "./gateway-core.js";
+import { GatewayCore } from "./gateway-core.js";
+import type { GatewayDeps } from "./gateway-services.js";
 
 export interface Worker {
   readonly port: number;
@@ -66,6 +67,7 @@ export async function startWorker(config: Config, deps: GatewayDeps): Promise<Wo
       // The core is read once per request: a reload never moves a request between two configs.
       const c = core;
       c.inFlight++;
+      // run() answers every failure itself and never rejects.
       void new Exchange(c, req, body, res).run();
     },
   ).catch(async (err: unknown) => {
