@@ -8,6 +8,7 @@ import { createHash, randomBytes } from "node:crypto";
 import {
   type AuthenticatedRequest,
   authenticateRequest,
+  type BodyVerifier,
   deriveSigningKey,
   encodeAwsChunked,
 } from "@osp/sigv4";
@@ -89,6 +90,7 @@ export function signedBodies(sizes: readonly number[]): SignedBody[] {
 export function upload(pool: VerifyPool, body: SignedBody, bytesPerSecond = 0): Promise<void> {
   const verifier = pool.createBodyVerifier(body.spec, body.payloadBytes);
   const pooled = "pooled" in verifier ? (verifier as PooledBodyVerifier) : null;
+  const inline = pooled === null ? (verifier as BodyVerifier) : null;
   let emitted = 0;
   const emit = (data: Buffer): void => {
     emitted += data.length;
@@ -112,7 +114,7 @@ export function upload(pool: VerifyPool, body: SignedBody, bytesPerSecond = 0): 
         if (offset >= wire.length) {
           if (pooled !== null) pooled.end(emit).then(check, reject);
           else {
-            verifier.end(emit);
+            inline!.end(emit);
             check();
           }
           return;
