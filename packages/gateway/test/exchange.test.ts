@@ -198,6 +198,60 @@ buckets:
   });
 });
 
+describe("an exchange that ended while it waited", () => {
+  let s3rver: S3rverUpstream;
+  let worker: Worker;
+  let releaseAuthorizer: () => void = () => {};
+
+  before(async () => {
+    s3rver = await startS3rver({ buckets: ["data"] });
+    const credentials: CredentialSource = {
+      lookup: (accessKeyId) =>
+        accessKeyId === ALICE.accessKeyId ? { ...ALICE, principal: { name: "alice", groups: [] } } : null,
+    };
+    // A slow authorization source: it answers only once the test lets it, long after the request timed out.
+    const authorizer: Authorizer = () =>
+      new Promise<boolean>((resolve) => {
+        releaseAuthorizer = () => resolve(true);
+      });
+    const config = compileConfig(
+      `
+listen: { host: 127.0.0.1, port: 0 }
+logging: { level: silent }
+limits: { requestTimeout: 200ms }
+endpoints:
+  store:
+    url: ${s3rver.url}
+    auth: { type: hmac, accessKeyId: ${s3rver.accessKeyId}, secretAccessKey: ${s3rver.secretAccessKey} }
+buckets:
+  data: { endpoint: store }
+`,
+      "exchange-ended-test",
+      {},
+    );
+    worker = await startWorker(config, { log: silentLogger(), credentials, authorizer });
+  });
+  after(async () => {
+    await worker.close(2_000);
+    await s3rver.close();
+  });
+
+  test("takes no spool buffer and sends nothing once the answer is given", async () => {
+    const timedOut = await send(worker, "PUT", "/data/late.txt", { body: Buffer.from("late body") });
+    assert.equal(timedOut.status >= 400, true, timedOut.body);
+    releaseAuthorizer();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // A buffer taken now would never be given back: the arena would shrink for good.
+    assert.equal(worker.core.services.spool.ownedBytes, 0);
+    assert.equal(worker.inFlight, 0);
+    // And the store holds nothing (this read's authorization is let through before its timeout).
+    const read = send(worker, "GET", "/data/late.txt");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    releaseAuthorizer();
+    assert.equal((await read).status, 404);
+  });
+});
+
 describe("the IAM token retry", () => {
   let iam: FakeIamServer;
   before(async () => {

@@ -37,8 +37,9 @@ export class BodyPump {
     this.#pending = null;
     this.#pendingLast = false;
     this.#consumer = null;
-    body.onData((chunk, last) => this.#onData(chunk, last));
+    // Armed first: a body that has already ended delivers its last chunk at once, which clears the timer.
     this.#armIdleTimer();
+    body.onData((chunk, last) => this.#onData(chunk, last));
   }
 
   /**

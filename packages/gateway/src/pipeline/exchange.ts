@@ -222,6 +222,7 @@ export class Exchange implements RelayHost {
 
       // 5. Forward: the body's plan, the upstream credentials (the endpoint's or the hook's), the body read
       // whole when it is small enough or a DeleteObjects, then the request sent.
+      this.#stillRunning(); // the answer may have gone while an authorization source was awaited
       const plan = auth === null ? NO_BODY_PLAN : planBody(auth, signingKey, options, services.verifyPool);
       this.#pooledVerifier = plan.pooledVerifier;
       if (plan.upstreamLength > 0 && BODILESS.has(operation)) {
@@ -427,9 +428,19 @@ export class Exchange implements RelayHost {
    * `limits.spoolBytes` unless `force`; false when none is to be had. Given back when the exchange ends.
    */
   #takeSpool(length: number, force: boolean): boolean {
+    this.#stillRunning(); // `done` has released what this exchange held; a buffer taken now would be lost
     if (length === 0) return true; // framing of an empty body: verified, nothing to keep
     this.#spoolBuffer = this.core.services.spool.acquire(length, force);
     return this.#spoolBuffer !== null;
+  }
+
+  /**
+   * Stops the pipeline once the exchange finished (answered, timed out, or aborted by the client) while it
+   * awaited a source: what it would take next (a verifier, a spool buffer) would outlive `done`. `fail` ignores
+   * the error, the exchange being finished.
+   */
+  #stillRunning(): void {
+    if (this.#finished) throw new S3Error("InternalError", "The exchange has ended.", { source: "internal" });
   }
 
   /** The whole client body, verified, in the spool buffer (body-pump.ts). */
