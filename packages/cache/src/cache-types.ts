@@ -22,6 +22,8 @@ export interface CacheOptions {
   redis?: RedisOptions | undefined;
   /** Entries in the in-process L1, all namespaces together. */
   l1MaxEntries: number;
+  /** Estimated heap bytes of the L1's entries, all namespaces together; default `DEFAULT_L1_MAX_BYTES`. */
+  l1MaxBytes?: number | undefined;
   log: CacheLogger;
   /** Clock for TTLs and refresh times (tests); default `Date.now`. Waits and timeouts use real time. */
   nowMs?: () => number;

@@ -63,7 +63,7 @@ class CacheImpl implements Cache, NamespaceHost {
   #sinceMs: number;
 
   constructor(options: CacheOptions) {
-    this.l1 = new L1Store(options.l1MaxEntries);
+    this.l1 = new L1Store(options.l1MaxEntries, options.l1MaxBytes);
     this.#limits = new LocalLimits(options.l1MaxEntries);
     this.nowMs = options.nowMs ?? Date.now;
     this.log = options.log;

@@ -1,13 +1,16 @@
 /**
- * The in-process L1: one bounded map shared by every namespace of a Cache. Eviction is CLOCK (second
- * chance) over the Map's insertion order rather than strict LRU, so a hit on the hot path only sets a
- * flag instead of deleting and re-inserting the key (measured on Node 20, 10k keys: ~34 ns against
- * ~144 ns per hit); eviction stays O(1) amortized (each re-insertion consumes a flag some hit set).
+ * The in-process L1: one bounded map shared by every namespace of a Cache, bounded by entries and by an
+ * estimate of the heap bytes its entries hold. Eviction is CLOCK (second chance) over the Map's insertion
+ * order rather than strict LRU, so a hit on the hot path only sets a flag instead of deleting and
+ * re-inserting the key (measured on Node 20, 10k keys: ~34 ns against ~144 ns per hit); eviction stays
+ * O(1) amortized (each re-insertion consumes a flag some hit set).
  */
 
 export class L1Entry {
   /** Set by a hit, cleared when eviction passes over the entry (second chance). */
   referenced = false;
+  /** The estimate the store counted for this entry (`entryBytes`), set when it is stored. */
+  bytes = 0;
 
   constructor(
     readonly value: unknown,
@@ -22,50 +25,133 @@ export class L1Entry {
   ) {}
 }
 
-export class L1Store {
-  private readonly map = new Map<string, L1Entry>();
+/**
+ * What one entry costs besides its key and value: the L1Entry object and its two heap numbers, the Map's
+ * slot, a refresh closure when there is one (V8 on x64 with pointer compression, from heap snapshots).
+ */
+const ENTRY_OVERHEAD_BYTES = 160;
+/** Objects nested deeper than this count as this many bytes each rather than being walked. */
+const MAX_DEPTH = 4;
+const DEEP_OBJECT_BYTES = 256;
 
-  constructor(private readonly maxEntries: number) {
+/**
+ * An estimate of the heap bytes `value` holds, for the byte bound: strings as one byte per character
+ * plus a header, arrays and plain objects as a header, a slot per element or property, and their
+ * contents. Computed once per stored entry (a miss or a refresh), never on a hit. It does not see
+ * sharing (a string held by two entries counts twice), which errs on the side of a smaller cache.
+ */
+export function estimateBytes(value: unknown, depth = 0): number {
+  switch (typeof value) {
+    case "string":
+      return 16 + value.length;
+    case "object": {
+      if (value === null) return 0;
+      if (depth >= MAX_DEPTH) return DEEP_OBJECT_BYTES;
+      if (ArrayBuffer.isView(value)) return 96 + value.byteLength;
+      if (Array.isArray(value)) {
+        let bytes = 16 + 8 * value.length;
+        for (const item of value) bytes += estimateBytes(item, depth + 1);
+        return bytes;
+      }
+      let bytes = 24;
+      for (const key in value) {
+        bytes += 8 + estimateBytes((value as Record<string, unknown>)[key], depth + 1);
+      }
+      return bytes;
+    }
+    case "number":
+    case "bigint":
+      return 16;
+    default:
+      return 0;
+  }
+}
+
+/** What storing `value` under `id` is counted as against the byte bound. */
+export function entryBytes(id: string, value: unknown): number {
+  return ENTRY_OVERHEAD_BYTES + 16 + id.length + estimateBytes(value);
+}
+
+/**
+ * Default byte bound of one worker's L1: 16 MiB holds some 40,000 client credentials (about 400 bytes
+ * each by `entryBytes`) while keeping a worker under load within its memory budget (docs/operations.md).
+ */
+export const DEFAULT_L1_MAX_BYTES = 16 * 2 ** 20;
+
+export class L1Store {
+  readonly #map = new Map<string, L1Entry>();
+  readonly #maxEntries: number;
+  readonly #maxBytes: number;
+  #bytes = 0;
+
+  constructor(maxEntries: number, maxBytes: number = DEFAULT_L1_MAX_BYTES) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) {
       throw new TypeError("l1MaxEntries must be a positive integer");
     }
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+      throw new TypeError("l1MaxBytes must be a positive integer");
+    }
+    this.#maxEntries = maxEntries;
+    this.#maxBytes = maxBytes;
   }
 
   get size(): number {
-    return this.map.size;
+    return this.#map.size;
+  }
+
+  /** The estimated bytes the stored entries hold (`entryBytes` summed). */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** The entry as stored, expired or not (the namespace checks expiry and generation). */
   get(id: string): L1Entry | undefined {
-    const entry = this.map.get(id);
+    const entry = this.#map.get(id);
     if (entry !== undefined) entry.referenced = true;
     return entry;
   }
 
+  /**
+   * Stores `entry`, first evicting until both bounds leave room for it. An entry larger than the whole
+   * byte bound is not stored (the caller's value is still returned to its request; it is just not cached).
+   */
   set(id: string, entry: L1Entry): void {
-    if (this.map.delete(id) || this.map.size < this.maxEntries) {
-      this.map.set(id, entry);
-      return;
+    this.delete(id);
+    const bytes = entryBytes(id, entry.value);
+    if (bytes > this.#maxBytes) return;
+    while (
+      this.#map.size > 0 &&
+      (this.#map.size >= this.#maxEntries || this.#bytes + bytes > this.#maxBytes)
+    ) {
+      this.#evictOne();
     }
-    this.evictOne();
-    this.map.set(id, entry);
+    entry.bytes = bytes;
+    this.#bytes += bytes;
+    this.#map.set(id, entry);
   }
 
   delete(id: string): void {
-    this.map.delete(id);
+    const entry = this.#map.get(id);
+    if (entry === undefined) return;
+    this.#map.delete(id);
+    this.#bytes -= entry.bytes;
   }
 
   clear(): void {
-    this.map.clear();
+    this.#map.clear();
+    this.#bytes = 0;
   }
 
-  private evictOne(): void {
+  #evictOne(): void {
     // Bounded: after one full pass every flag is cleared, so the loop ends within size + 1 steps.
-    for (const [id, entry] of this.map) {
-      this.map.delete(id);
-      if (!entry.referenced) return;
+    for (const [id, entry] of this.#map) {
+      this.#map.delete(id);
+      if (!entry.referenced) {
+        this.#bytes -= entry.bytes;
+        return;
+      }
       entry.referenced = false;
-      this.map.set(id, entry);
+      this.#map.set(id, entry);
     }
   }
 }

@@ -6,9 +6,12 @@ import { countingFill, recordingLog } from "./helpers.js";
 
 const T0 = 1_700_000_000_000;
 
-function memoryCache(options: { l1MaxEntries?: number; clock?: () => number } = {}): Cache {
+function memoryCache(
+  options: { l1MaxEntries?: number; l1MaxBytes?: number; clock?: () => number } = {},
+): Cache {
   return createCache({
     l1MaxEntries: options.l1MaxEntries ?? 1_000,
+    l1MaxBytes: options.l1MaxBytes,
     log: recordingLog(),
     ...(options.clock === undefined ? {} : { nowMs: options.clock }),
   });
@@ -88,6 +91,23 @@ test("bounds L1 at l1MaxEntries over all namespaces and keeps recently used entr
   for (let i = 0; i < 300; i++) if ((i % 2 === 0 ? a : b).peek(`k${i}`) !== undefined) present++;
   assert.ok(present <= 99, `${present} entries besides the hot one`);
   assert.ok((b.peek("k299") ?? -1) === 299, "the newest entry is there");
+});
+
+test("bounds L1 at l1MaxBytes when entries are large, keeping the newest", async () => {
+  const cache = memoryCache({ l1MaxEntries: 10_000, l1MaxBytes: 200_000 });
+  const ns = cache.namespace<{ secret: string }>("credential", {
+    ttlMs: 60_000,
+    negativeTtlMs: 0,
+    shared: false,
+  });
+  for (let i = 0; i < 1_000; i++) await ns.set(`k${i}`, { secret: "s".repeat(1_000) + i });
+  let present = 0;
+  for (let i = 0; i < 1_000; i++) if (ns.peek(`k${i}`) !== undefined) present++;
+  // Each entry holds over a kilobyte: 200 kB keeps under 200 of them, where the entry bound allows all.
+  assert.ok(present > 100 && present < 200, `${present} entries kept`);
+  assert.equal(ns.peek("k999")?.secret.length, 1_003, "the newest entry is there");
+  assert.equal(ns.peek("k0"), undefined, "the oldest was evicted");
+  await cache.close();
 });
 
 test("counts per process with the same expiry and limits with a per-process token bucket", async () => {

@@ -178,6 +178,15 @@ const redis = z.strictObject({
 const cache = z.strictObject({
   /** Entries per worker in the in-process (L1) cache, all kinds together. */
   l1MaxEntries: z.number().int().min(100).default(100_000),
+  /**
+   * Estimated heap bytes per worker of the L1's entries, all kinds together: the bound that holds when
+   * entries are large (docs/operations.md, "Memory"). 16 MiB holds some 40,000 client credentials.
+   */
+  l1MaxBytes: z
+    .number()
+    .int()
+    .min(65_536)
+    .default(16 * 1024 * 1024),
   /** How long an allow decision is cached (L1 and Redis). */
   authzTtl: duration.default(300_000),
   /** How long a deny decision is cached. */

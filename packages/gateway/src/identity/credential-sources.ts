@@ -123,10 +123,20 @@ function freezeCredential(
   groups: readonly string[],
 ): ClientCredential {
   return Object.freeze({
-    accessKeyId,
-    secretAccessKey,
-    principal: Object.freeze({ name: principal, groups: Object.freeze([...groups]) }),
+    accessKeyId: ownCopy(accessKeyId),
+    secretAccessKey: ownCopy(secretAccessKey),
+    principal: Object.freeze({ name: ownCopy(principal), groups: Object.freeze([...groups]) }),
   });
+}
+
+/**
+ * The same characters in a string of their own. A key id parsed from a request is a slice of the
+ * Authorization header (or query) that V8 keeps whole while the slice lives; a cached credential would
+ * hold some 300 bytes of request per entry. Concatenating makes a new string; slicing it off flattens
+ * that (a miss costs ~0.1 µs; hits never get here).
+ */
+function ownCopy(s: string): string {
+  return ` ${s}`.slice(1);
 }
 
 function unavailable(message: string): S3Error {

@@ -132,6 +132,7 @@ export function createWorkerCache(config: Config, log: Logger): Cache {
   const redis = config.redis;
   return createCache({
     l1MaxEntries: config.cache.l1MaxEntries,
+    l1MaxBytes: config.cache.l1MaxBytes,
     log,
     redis:
       redis === undefined

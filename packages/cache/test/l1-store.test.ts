@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { entryBytes, estimateBytes, L1Entry, L1Store } from "../src/l1-store.js";
+
+const entry = (value: unknown) =>
+  new L1Entry(value, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, 0, null);
+
+/** A client credential as the gateway caches it: about 400 bytes by the estimate. */
+const credential = (i: number) => ({
+  accessKeyId: `AKIA${String(i).padStart(16, "0")}`,
+  secretAccessKey: `secret-${String(i).padStart(33, "0")}`,
+  principal: { name: `user-${i}`, groups: ["readers"] },
+});
+
+test("the estimate grows with what a value holds", () => {
+  assert.ok(estimateBytes("x".repeat(1000)) > 1000);
+  assert.ok(estimateBytes({ a: "x".repeat(1000) }) > estimateBytes("x".repeat(1000)));
+  assert.ok(estimateBytes([1, 2, 3]) > estimateBytes([]));
+  assert.ok(estimateBytes(Buffer.alloc(4096)) >= 4096);
+  assert.ok(estimateBytes(credential(1)) > 150 && estimateBytes(credential(1)) < 600);
+  // Deep nesting is bounded, not walked forever.
+  let deep: unknown = "leaf";
+  for (let i = 0; i < 1000; i++) deep = { deep };
+  assert.ok(estimateBytes(deep) < 2000);
+});
+
+test("bounds the bytes of all entries, evicting the oldest unreferenced first", () => {
+  const perEntry = entryBytes("credential:AKIA0000000000000000", credential(0));
+  const store = new L1Store(1_000_000, perEntry * 10);
+  for (let i = 0; i < 10; i++)
+    store.set(`credential:AKIA${String(i).padStart(16, "0")}`, entry(credential(i)));
+  assert.equal(store.size, 10);
+  store.get("credential:AKIA0000000000000000"); // referenced: gets a second chance
+  for (let i = 10; i < 1000; i++) {
+    store.set(`credential:AKIA${String(i).padStart(16, "0")}`, entry(credential(i)));
+    assert.ok(store.bytes <= perEntry * 10, `${store.bytes} over the bound after entry ${i}`);
+  }
+  assert.ok(store.size >= 9 && store.size <= 10, `${store.size} entries`); // later ids' names are longer
+  assert.ok(store.get(`credential:AKIA${String(999).padStart(16, "0")}`) !== undefined, "the newest is kept");
+  assert.equal(store.get(`credential:AKIA${String(1).padStart(16, "0")}`), undefined, "an old one is gone");
+});
+
+test("large values take the room of many small ones", () => {
+  const store = new L1Store(1_000_000, 64 * 1024);
+  for (let i = 0; i < 200; i++) store.set(`small:${i}`, entry(i));
+  assert.equal(store.size, 200);
+  store.set("big", entry("x".repeat(40 * 1024)));
+  assert.ok(store.get("big") !== undefined);
+  assert.ok(store.size < 200, "small entries were evicted to make room");
+  assert.ok(store.bytes <= 64 * 1024);
+});
+
+test("an entry larger than the whole bound is not stored and evicts nothing", () => {
+  const store = new L1Store(1_000, 4096);
+  store.set("a", entry("small"));
+  store.set("huge", entry("x".repeat(10_000)));
+  assert.equal(store.get("huge"), undefined);
+  assert.ok(store.get("a") !== undefined);
+});
+
+test("replacing, deleting and clearing keep the count of bytes exact", () => {
+  const store = new L1Store(1_000, 1_000_000);
+  store.set("k", entry("x".repeat(100)));
+  const one = store.bytes;
+  store.set("k", entry("x".repeat(1000)));
+  assert.equal(store.size, 1);
+  assert.equal(store.bytes, one + 900);
+  store.set("j", entry("y"));
+  store.delete("k");
+  store.delete("k");
+  assert.equal(store.bytes, entryBytes("j", "y"));
+  store.clear();
+  assert.equal(store.bytes, 0);
+  assert.equal(store.size, 0);
+});
+
+test("the entry bound still holds when bytes leave room", () => {
+  const store = new L1Store(5, 1_000_000);
+  for (let i = 0; i < 50; i++) store.set(`k${i}`, entry(i));
+  assert.equal(store.size, 5);
+});
+
+test("rejects bounds that are not positive integers", () => {
+  assert.throws(() => new L1Store(0), TypeError);
+  assert.throws(() => new L1Store(10, 0), TypeError);
+  assert.throws(() => new L1Store(10, 1.5), TypeError);
+});
