@@ -113,40 +113,39 @@ export interface TreeUsage {
  * during it is lost (its CPU with it), which the caller sees as a changed process count.
  */
 export class TreeSampler {
-  private readonly start = new Map<number, Map<number, number>>();
-  private readonly peakKiB = new Map<number, number>();
-  private readonly timer: NodeJS.Timeout;
+  readonly #start = new Map<number, Map<number, number>>();
+  readonly #peakKiB = new Map<number, number>();
+  readonly #timer: NodeJS.Timeout;
+  readonly #roots: readonly number[];
 
-  constructor(
-    private readonly roots: readonly number[],
-    intervalMs = 200,
-  ) {
+  constructor(roots: readonly number[], intervalMs = 200) {
+    this.#roots = roots;
     // The trees are listed once here and once at the end: scanning /proc on every sample would cost the
     // machine the bench measures more than reading a few status files does.
-    for (const root of roots) this.start.set(root, treeCpuSeconds(processTree(root)));
-    this.sample();
-    this.timer = setInterval(() => this.sample(), intervalMs);
+    for (const root of roots) this.#start.set(root, treeCpuSeconds(processTree(root)));
+    this.#sample();
+    this.#timer = setInterval(() => this.#sample(), intervalMs);
   }
 
-  private sample(): void {
-    for (const tree of this.start.values())
+  #sample(): void {
+    for (const tree of this.#start.values())
       for (const pid of tree.keys()) {
         const rss = memStatus(pid)?.rssKiB ?? 0;
-        this.peakKiB.set(pid, Math.max(this.peakKiB.get(pid) ?? 0, rss));
+        this.#peakKiB.set(pid, Math.max(this.#peakKiB.get(pid) ?? 0, rss));
       }
   }
 
   /** Stops sampling; one usage per root, in the order given. */
   finish(): TreeUsage[] {
-    clearInterval(this.timer);
-    this.sample();
-    return this.roots.map((root) => {
-      const before = this.start.get(root) ?? new Map<number, number>();
+    clearInterval(this.#timer);
+    this.#sample();
+    return this.#roots.map((root) => {
+      const before = this.#start.get(root) ?? new Map<number, number>();
       const now = treeCpuSeconds(processTree(root));
       const processes = [...now].map(([pid, cpu]) => ({
         pid,
         cpuSeconds: cpu - (before.get(pid) ?? 0),
-        peakRssMiB: (this.peakKiB.get(pid) ?? 0) / 1024,
+        peakRssMiB: (this.#peakKiB.get(pid) ?? 0) / 1024,
       }));
       return { processes, cpuSeconds: processes.reduce((sum, p) => sum + p.cpuSeconds, 0) };
     });

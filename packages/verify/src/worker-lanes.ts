@@ -37,7 +37,6 @@ export class WorkerLanes {
   readonly #pending: number[];
   /** Queue entries held per lane by bodies in flight (`reserve`). */
   readonly #reserved: number[];
-  #threadErrors = 0;
   #closing = false;
   #closed = false;
 
@@ -61,9 +60,9 @@ export class WorkerLanes {
         // The pool's own wait/run histograms: unused (the wait goes to osp:verify:pool), so not paid for.
         recordTiming: false,
       });
-      lane.on("error", () => {
-        this.#threadErrors++;
-      });
+      // An error thrown in a thread between tasks (piscina replaces the thread; an error within a task
+      // rejects that task instead). Without a listener it would end the worker process.
+      lane.on("error", () => {});
       this.#lanes.push(lane);
       this.#pending.push(0);
       this.#reserved.push(0);
@@ -73,11 +72,6 @@ export class WorkerLanes {
   /** True once `close` began: no lane is picked for new work, tasks of work already placed still run. */
   get closing(): boolean {
     return this.#closing;
-  }
-
-  /** Threads that died outside a task since start (piscina replaced them). */
-  get threadErrors(): number {
-    return this.#threadErrors;
   }
 
   /** Tasks waiting in every lane's queue, not yet taken by a thread. */
