@@ -11,6 +11,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListBucketsCommand,
   PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
@@ -52,9 +53,10 @@ async function startIamStack(
     options.tokenLifetimeSeconds === undefined ? {} : { tokenLifetimeSeconds: options.tokenLifetimeSeconds },
   );
   const revoked = new Set<string>();
-  const store = await startBearerCheckingUpstream({
-    isValidToken: (token) => !revoked.has(token) && iam.isValidToken(token),
-  });
+  const store = await startBearerCheckingUpstream(
+    { isValidToken: (token) => !revoked.has(token) && iam.isValidToken(token) },
+    ["cos-data", "cos-plain", "cos-unconfigured"],
+  );
   const recorded: Recorded[] = [];
   const proxy = await startRecordingProxy(store.url, recorded);
   const config = compileConfig(
@@ -62,6 +64,7 @@ async function startIamStack(
 listen: { host: 127.0.0.1, port: 0 }
 logging: { level: silent }
 limits: { spoolBytes: ${options.spoolBytes ?? 8388608} }
+cache: { listBucketsTtl: 0 }
 endpoints:
   cos:
     url: ${proxy.url}
@@ -251,6 +254,22 @@ describe("osp in IBM IAM mode", () => {
     assert.equal(store.stats.denied, 1);
     const second = /^Bearer (\S+)$/.exec(recorded.at(-1)?.headers.authorization?.toString() ?? "")?.[1];
     assert.notEqual(second, first);
+  });
+
+  test("ListBuckets asks the store with a fresh token when it refuses the cached one", async (t) => {
+    const { iam, store, recorded, revoked, client } = await startIamStack(t);
+    const names = async () =>
+      ((await client.send(new ListBucketsCommand({}))).Buckets ?? []).map((b) => b.Name).sort();
+    assert.deepEqual(await names(), ["cos-data", "cos-plain"]);
+    const first = /^Bearer (\S+)$/.exec(recorded.at(-1)?.headers.authorization?.toString() ?? "")?.[1];
+    assert.ok(first !== undefined);
+    revoked.add(first);
+    // Both listings (one per service instance) are refused once; the token is dropped and each asked again.
+    assert.deepEqual(await names(), ["cos-data", "cos-plain"]);
+    assert.equal(iam.stats.tokensIssued, 2);
+    assert.ok(store.stats.denied >= 1);
+    const last = /^Bearer (\S+)$/.exec(recorded.at(-1)?.headers.authorization?.toString() ?? "")?.[1];
+    assert.notEqual(last, first);
   });
 
   test("a refused token is not retried for a streamed body (not replayable): the 403 reaches the client", async (t) => {

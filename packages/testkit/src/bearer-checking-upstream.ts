@@ -29,11 +29,13 @@ export interface BearerCheckingUpstream {
 /**
  * A tiny IBM-COS-like store on 127.0.0.1: every request needs `Authorization: Bearer <token>` with a token
  * `tokens.isValidToken()` accepts (a fake IAM's), else 403 AccessDenied in S3's XML. PUT stores the body in
- * memory (ETag = MD5), GET and HEAD serve it (404 NoSuchKey), DELETE removes it (204).
+ * memory (ETag = MD5), GET and HEAD serve it (404 NoSuchKey), DELETE removes it (204); `GET /` lists
+ * `buckets` (ListBuckets, created at the Unix epoch plus one day).
  */
-export async function startBearerCheckingUpstream(tokens: {
-  isValidToken(token: string): boolean;
-}): Promise<BearerCheckingUpstream> {
+export async function startBearerCheckingUpstream(
+  tokens: { isValidToken(token: string): boolean },
+  buckets: readonly string[] = [],
+): Promise<BearerCheckingUpstream> {
   const stats: BearerUpstreamStats = { requests: 0, accepted: 0, denied: 0 };
   const objects = new Map<string, StoredObject>();
 
@@ -47,6 +49,17 @@ export async function startBearerCheckingUpstream(tokens: {
       return;
     }
     stats.accepted += 1;
+    if (req.method === "GET" && path === "/") {
+      const listed = buckets
+        .map(
+          (name) => `<Bucket><Name>${escapeXml(name)}</Name><CreationDate>${CREATED}</CreationDate></Bucket>`,
+        )
+        .join("");
+      const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<ListAllMyBucketsResult><Owner><ID>cos</ID></Owner><Buckets>${listed}</Buckets></ListAllMyBucketsResult>`;
+      res.writeHead(200, { "content-type": "application/xml", "content-length": Buffer.byteLength(xml) });
+      res.end(xml);
+      return;
+    }
     const stored = objects.get(path);
     if (req.method === "PUT") {
       const etag = `"${createHash("md5").update(body).digest("hex")}"`;
@@ -89,6 +102,8 @@ export async function startBearerCheckingUpstream(tokens: {
   const port = await listenOnLoopback(server);
   return { url: `http://127.0.0.1:${port}`, port, stats, objects, close: () => closeServer(server) };
 }
+
+const CREATED = "1970-01-02T00:00:00.000Z";
 
 function sendS3Error(
   req: IncomingMessage,

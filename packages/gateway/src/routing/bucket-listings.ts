@@ -107,19 +107,39 @@ export class BucketListings {
     return result;
   }
 
-  /** `GET /` on the endpoint, signed with its own credentials; rejects with what went wrong. */
+  /**
+   * `GET /` on the endpoint, signed with its own credentials; rejects with what went wrong. An IAM token the
+   * store refuses (revoked, clocks apart) is dropped as the pipeline drops it (iam-tokens.ts), and the
+   * listing asked once more when that gives a different token.
+   */
   async #fetch(source: Source): Promise<ListBucketsResult> {
     const { endpoint, instance } = source;
-    const headers: Array<[string, string]> = [["host", endpoint.host]];
-    if (instance !== null) headers.push(["ibm-service-instance-id", instance]);
-    await signUpstream(endpoint.auth, "GET", "/", "", headers, EMPTY_SHA256, this.#deps.signingKeys);
-    const response = await sendUpstreamBuffered(
-      this.#deps.pools,
-      { origin: endpoint.origin, method: "GET", path: "/", headers, body: null },
-      { maxResponseBytes: MAX_LISTING_BYTES, timeoutMs: LISTING_TIMEOUT_MS },
-    );
-    if (response.status !== 200) throw new Error(`the store answered ${response.status}`);
-    const parsed = parseListBuckets(response.body.toString("utf8"));
+    const auth = endpoint.auth;
+    let refused: { token: string; status: number } | null = null;
+    for (;;) {
+      const headers: Array<[string, string]> = [["host", endpoint.host]];
+      if (instance !== null) headers.push(["ibm-service-instance-id", instance]);
+      const bearer = await signUpstream(auth, "GET", "/", "", headers, EMPTY_SHA256, this.#deps.signingKeys);
+      // No fresher token to try (one was dropped moments ago for another refusal): the refusal stands.
+      if (refused !== null && bearer === refused.token) return this.#parse(refused.status, Buffer.alloc(0));
+      const response = await sendUpstreamBuffered(
+        this.#deps.pools,
+        { origin: endpoint.origin, method: "GET", path: "/", headers, body: null },
+        { maxResponseBytes: MAX_LISTING_BYTES, timeoutMs: LISTING_TIMEOUT_MS },
+      );
+      const { status } = response;
+      if ((status === 401 || status === 403) && auth.type === "iam" && bearer !== null && refused === null) {
+        auth.tokens.invalidate(bearer);
+        refused = { token: bearer, status };
+        continue;
+      }
+      return this.#parse(response.status, response.body);
+    }
+  }
+
+  #parse(status: number, body: Buffer): ListBucketsResult {
+    if (status !== 200) throw new Error(`the store answered ${status}`);
+    const parsed = parseListBuckets(body.toString("utf8"));
     if (parsed === null) throw new Error("the store's answer is not a ListAllMyBucketsResult");
     return parsed;
   }
