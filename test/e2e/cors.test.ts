@@ -35,7 +35,13 @@ for (const upstream of ["s3rver", "radosgw"] as const) {
     let stack: Stack;
     const recorded: Recorded[] = [];
     before(async () => {
-      stack = await startStack({ upstream, dataBucketYaml: CORS_YAML, recordUpstream: recorded });
+      stack = await startStack({
+        upstream,
+        dataBucketYaml: CORS_YAML,
+        // Names alice may use ("ext-*") that no store bucket backs: the store answers NoSuchBucket.
+        bucketsYaml: `  "ext-*": { endpoint: local${CORS_YAML} }`,
+        recordUpstream: recorded,
+      });
       await stack.client().send(new PutObjectCommand({ Bucket: "data", Key: "cors/seed.txt", Body: "seed" }));
     });
     after(async () => {
@@ -95,6 +101,32 @@ for (const upstream of ["s3rver", "radosgw"] as const) {
       const noOrigin = await preflight("/data", [["access-control-request-method", "GET"]]);
       assert.equal(noOrigin.status, 400);
       assert.equal(recorded.length, before, "the store saw none of the preflights");
+    });
+
+    test("a glob key's rules answer for every name it serves, and reach its actual responses", async () => {
+      const before = recorded.length;
+      const res = await preflight("/ext-web/app.js", [
+        ["origin", ORIGIN],
+        ["access-control-request-method", "GET"],
+      ]);
+      assert.equal(res.status, 200, res.body);
+      assert.equal(res.headers["access-control-allow-origin"], ORIGIN);
+      assert.equal(recorded.length, before, "the store saw none of the preflight");
+      const signed = signAsAlice(
+        stack.endpoint,
+        "GET",
+        "/ext-web/app.js",
+        [["origin", ORIGIN]],
+        "UNSIGNED-PAYLOAD",
+      );
+      const got = await rawRequest(stack.endpoint, {
+        method: "GET",
+        path: "/ext-web/app.js",
+        headers: signed.headers,
+      });
+      assert.equal(errorCode(got.body), "NoSuchBucket", got.body);
+      assert.equal(got.headers["access-control-allow-origin"], ORIGIN);
+      assert.ok(recorded.length > before, "the GET reached the store");
     });
 
     test("a bucket without cors rules still refuses an unsigned OPTIONS with 403 AccessDenied", async () => {

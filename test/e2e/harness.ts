@@ -48,6 +48,8 @@ export async function startStack(
     recordUpstream?: Recorded[];
     /** Keys added to the `data` bucket's flow mapping (e.g. `, cors: [{ … }]`). */
     dataBucketYaml?: string;
+    /** More `buckets` keys, one per line, two-space indented. */
+    bucketsYaml?: string;
   } = {},
 ): Promise<Stack> {
   const buckets = ["data", "mapped-upstream", "forbidden"];
@@ -78,6 +80,7 @@ buckets:
   data: { endpoint: local${options.dataBucketYaml ?? ""} }
   mapped: { endpoint: local, upstreamBucket: mapped-upstream }
   forbidden: { endpoint: local }
+${options.bucketsYaml ?? ""}
 credentials:
   - { accessKeyId: ${ALICE.accessKeyId}, secretAccessKey: ${ALICE.secretAccessKey}, principal: alice }
   - { accessKeyId: ${BOB.accessKeyId}, secretAccessKey: ${BOB.secretAccessKey}, principal: bob }${moreCredentials}

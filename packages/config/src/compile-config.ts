@@ -99,15 +99,6 @@ function crossCheck(config: RawConfig): ConfigProblem[] {
     }
   }
   problems.push(...checkBucketKeys(config));
-  for (const [name, bucket] of Object.entries(config.buckets)) {
-    // CORS is looked up by the exact name before authentication (packages/gateway/src/cors/bucket-cors.ts).
-    if (bucket.cors !== undefined && /[*?]/.test(name)) {
-      problems.push({
-        path: `buckets.${name}.cors`,
-        message: "is supported on exact bucket names only, not globs",
-      });
-    }
-  }
   for (const [name, endpoint] of Object.entries(config.endpoints)) {
     const problem = endpoint.caFile === undefined ? null : checkCaFile(endpoint.caFile);
     if (problem !== null) problems.push({ path: `endpoints.${name}.caFile`, message: problem });

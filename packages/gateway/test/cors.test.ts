@@ -39,7 +39,8 @@ const asMap = (list: Array<[string, string]> | S3Error | null) => {
 };
 
 test("compiles only the buckets with cors rules, and nothing when none has any", () => {
-  assert.equal(policies?.has("plain"), false);
+  assert.equal(policies?.get("plain"), undefined);
+  assert.equal(policies?.get("unknown"), undefined);
   const none = compileConfig(
     `
 endpoints: { e: { url: "http://127.0.0.1:1", auth: { type: hmac, accessKeyId: a, secretAccessKey: b } } }
@@ -49,6 +50,31 @@ buckets: { plain: { endpoint: e } }
     {},
   );
   assert.equal(compileCors(none), null);
+});
+
+test("a glob key's rules apply to the names it serves, unless an exact key or a more specific glob serves them", () => {
+  const globs = compileCors(
+    compileConfig(
+      `
+endpoints: { e: { url: "http://127.0.0.1:1", auth: { type: hmac, accessKeyId: a, secretAccessKey: b } } }
+buckets:
+  "web-*":
+    endpoint: e
+    cors: [{ allowedOrigins: ["https://app.example.com"], allowedMethods: [GET] }]
+  "web-private-*": { endpoint: e }
+  web-admin: { endpoint: e }
+  "*":
+    endpoint: e
+    cors: [{ allowedOrigins: ["*"], allowedMethods: [HEAD] }]
+`,
+      "t",
+      {},
+    ),
+  );
+  assert.deepEqual([...(globs?.get("web-shop")?.rules[0]?.methods ?? [])], ["GET"]);
+  assert.equal(globs?.get("web-private-x"), undefined, "the more specific glob has no rules");
+  assert.equal(globs?.get("web-admin"), undefined, "the exact key has no rules");
+  assert.deepEqual([...(globs?.get("other")?.rules[0]?.methods ?? [])], ["HEAD"], "the catch-all glob");
 });
 
 test("answers a preflight from the first rule allowing its origin, method and headers", () => {

@@ -106,12 +106,12 @@ export function compileRoutes(config: Config, iamTokensFor: IamTokensFor): Route
     byBucket.set(bucket, route);
     byUpstream.set(upstreamKey(endpoint, route.upstreamBucket), route);
   }
-  patterns.sort((a, b) => specificity(b.glob) - specificity(a.glob));
+  patterns.sort((a, b) => globSpecificity(b.glob) - globSpecificity(a.glob));
   return { byBucket, patterns, endpoints, byUpstream };
 }
 
 /** The longer a glob's literal prefix, the more specific; the `"*"` default comes after every other glob. */
-function specificity(glob: string): number {
+export function globSpecificity(glob: string): number {
   return glob === "*" ? -1 : globLiteralPrefix(glob).length;
 }
 
