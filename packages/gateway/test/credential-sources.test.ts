@@ -120,6 +120,23 @@ test("sources are asked in order (config, Redis store, hook), and answers from t
   assert.equal(hook.calls(), 4);
 });
 
+test("a key longer than 128 characters is unknown without asking the hook", async () => {
+  const long = "K".repeat(129);
+  const limit = "L".repeat(128);
+  const hook = hookModule({ [long]: "long-secret-1", [limit]: "limit-secret-1" });
+  const cache = createCache({ l1MaxEntries: 1_000, log: silentLogger() });
+  caches.push(cache);
+  const source = await createCredentialSource(
+    testConfig(`identity: { hook: "${hook.file}" }`),
+    cache,
+    silentLogger(),
+  );
+  assert.equal(await source.lookup(long), null);
+  assert.equal(hook.calls(), 0);
+  assert.equal((await source.lookup(limit))?.secretAccessKey, "limit-secret-1");
+  assert.equal(hook.calls(), 1);
+});
+
 test("a hook that throws anything, or answers nonsense, is a logged 503, never a crash", async () => {
   const hook = hookModule({
     NULLKEY: "throw:null",

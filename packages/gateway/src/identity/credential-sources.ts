@@ -42,6 +42,9 @@ export function createCredentialStore(config: Config, cache: Cache): CredentialS
   );
 }
 
+/** AWS access key ids have at most 128 characters (IAM's AccessKeyId); so do the keys the config takes. */
+const MAX_ACCESS_KEY_ID_LENGTH = 128;
+
 /** Every configured source behind one `lookup`, with the cache in front of the dynamic ones. */
 export async function createCredentialSource(
   config: Config,
@@ -89,6 +92,9 @@ export async function createCredentialSource(
     lookup(accessKeyId) {
       const configured = fromConfig.lookup(accessKeyId) as ClientCredential | null;
       if (configured !== null) return configured;
+      // Longer than any key AWS issues or `osp credentials add` stores: unknown without asking a source or
+      // taking room in the cache, so a flood of long made-up keys cannot push real credentials out of it.
+      if (accessKeyId.length > MAX_ACCESS_KEY_ID_LENGTH) return null;
       const cached = namespace.peek(accessKeyId);
       if (cached !== undefined) return cached;
       return namespace.get(accessKeyId, () => fill(accessKeyId));
