@@ -50,7 +50,10 @@ export function dropStalePolicyEntries(cache: Cache, config: Config, log: Pick<L
   }
 }
 
-/** The namespaces of `cache`, created on first use with the TTLs of `config`. */
+/**
+ * The namespaces of `cache`, created on first use with the TTLs of `config`. Whoever builds sources on a
+ * cache that a core of another config used calls `dropStalePolicyEntries` first (GatewayServices does).
+ */
 export function gatewayNamespaces(cache: Cache, config: Config): GatewayNamespaces {
   const known = byCache.get(cache);
   if (known !== undefined) return known.namespaces;
