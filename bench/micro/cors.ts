@@ -69,10 +69,6 @@ buckets:
         allowedHeaders: [content-type, "x-amz-meta-*"]
         exposeHeaders: [ETag, x-amz-request-id]
         maxAgeSeconds: 600
-  "static-*": { endpoint: e }
-  "site-*":
-    endpoint: e
-    cors: [{ allowedOrigins: ["https://app.example.com"], allowedMethods: [GET] }]
 `,
       "bench",
       {},
@@ -104,11 +100,6 @@ buckets:
       name: "cors: bucket with rules, Origin matches",
       unit: "ns/req",
       value: measureNs(() => step("web", withOrigin)),
-    },
-    {
-      name: "cors: name served by a glob key with rules, Origin matches",
-      unit: "ns/req",
-      value: measureNs(() => step("site-shop", withOrigin)),
     },
     {
       name: "cors: preflight answer",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { compileConfig } from "@osp/config";
+import { type Config, compileConfig } from "@osp/config";
 import { S3Error } from "@osp/errors";
 import {
   answerPreflight,
@@ -8,6 +8,17 @@ import {
   corsResponseHeaders,
   withoutCorsHeaders,
 } from "../src/cors/bucket-cors.js";
+import { resolveRoute } from "../src/routing/bucket-patterns.js";
+import { compileRoutes } from "../src/routing/routes.js";
+
+/** The rules the pipeline applies to client bucket `name`: those of the key of its route. */
+function rulesOf(config: Config, name: string) {
+  const routes = compileRoutes(config, () => {
+    throw new Error("no IAM endpoint here");
+  });
+  const route = resolveRoute(routes, name);
+  return route === null ? undefined : compileCors(config)?.get(route.key);
+}
 
 const policies = compileCors(
   compileConfig(
@@ -53,9 +64,8 @@ buckets: { plain: { endpoint: e } }
 });
 
 test("a glob key's rules apply to the names it serves, unless an exact key or a more specific glob serves them", () => {
-  const globs = compileCors(
-    compileConfig(
-      `
+  const globs = compileConfig(
+    `
 endpoints: { e: { url: "http://127.0.0.1:1", auth: { type: hmac, accessKeyId: a, secretAccessKey: b } } }
 buckets:
   "web-*":
@@ -67,14 +77,31 @@ buckets:
     endpoint: e
     cors: [{ allowedOrigins: ["*"], allowedMethods: [HEAD] }]
 `,
-      "t",
-      {},
-    ),
+    "t",
+    {},
   );
-  assert.deepEqual([...(globs?.get("web-shop")?.rules[0]?.methods ?? [])], ["GET"]);
-  assert.equal(globs?.get("web-private-x"), undefined, "the more specific glob has no rules");
-  assert.equal(globs?.get("web-admin"), undefined, "the exact key has no rules");
-  assert.deepEqual([...(globs?.get("other")?.rules[0]?.methods ?? [])], ["HEAD"], "the catch-all glob");
+  assert.deepEqual([...(rulesOf(globs, "web-shop")?.rules[0]?.methods ?? [])], ["GET"]);
+  assert.equal(rulesOf(globs, "web-private-x"), undefined, "the more specific glob has no rules");
+  assert.equal(rulesOf(globs, "web-admin"), undefined, "the exact key has no rules");
+  assert.deepEqual([...(rulesOf(globs, "other")?.rules[0]?.methods ?? [])], ["HEAD"], "the catch-all glob");
+});
+
+test("a name a glob matches but routing does not serve gets none of the glob's rules", () => {
+  const aliased = compileConfig(
+    `
+endpoints: { e: { url: "http://127.0.0.1:1", auth: { type: hmac, accessKeyId: a, secretAccessKey: b } } }
+buckets:
+  data: { endpoint: e, upstreamBucket: web-data }
+  "web-*":
+    endpoint: e
+    cors: [{ allowedOrigins: ["*"], allowedMethods: [GET] }]
+`,
+    "t",
+    {},
+  );
+  assert.ok(rulesOf(aliased, "web-shop") !== undefined);
+  // Upstream bucket web-data is served as "data": its name through the glob is no bucket at all.
+  assert.equal(rulesOf(aliased, "web-data"), undefined);
 });
 
 test("answers a preflight from the first rule allowing its origin, method and headers", () => {

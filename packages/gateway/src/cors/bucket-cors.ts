@@ -8,13 +8,12 @@
  * such a bucket, so the answer is osp's alone. Rules are evaluated as S3 does
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/cors.html): the first rule whose origins hold the
  * Origin, whose methods hold the method (a preflight's Access-Control-Request-Method) and whose headers
- * cover every header a preflight asks for; `*` may appear once in an origin or header pattern. A bucket
- * has the rules of the `buckets` key that serves it: its exact key, else the most specific glob matching it
- * (routing/bucket-patterns.ts picks keys the same way), so an exact key without rules has none.
+ * cover every header a preflight asks for; `*` may appear once in an origin or header pattern. Rules are
+ * looked up by the `buckets` key of the bucket's route (`Route.key`): its exact key, or the glob that serves
+ * it as routing chose it, so a name routing does not serve has none.
  */
-import { type Config, isBucketGlob, matchBucketGlob } from "@osp/config";
+import type { Config } from "@osp/config";
 import { S3Error } from "@osp/errors";
-import { globSpecificity } from "../routing/routes.js";
 
 /** A pattern with at most one `*`: `exact` when it has none. Lower-case. */
 interface Pattern {
@@ -38,62 +37,28 @@ export interface BucketCors {
   readonly rules: readonly CompiledCorsRule[];
 }
 
-/** The CORS rules of each client bucket name; `null` when no bucket has any (the pipeline checks only that). */
-export type CorsPolicies = BucketCorsRules | null;
-
-export class BucketCorsRules {
-  /** Every exact key of `buckets`, with its rules or null. */
-  readonly #exact: ReadonlyMap<string, BucketCors | null>;
-  /** Every glob key, most specific first, with its rules or null. */
-  readonly #globs: ReadonlyArray<{ readonly glob: string; readonly cors: BucketCors | null }>;
-
-  constructor(
-    exact: ReadonlyMap<string, BucketCors | null>,
-    globs: ReadonlyArray<{ readonly glob: string; readonly cors: BucketCors | null }>,
-  ) {
-    this.#exact = exact;
-    this.#globs = globs;
-  }
-
-  /** The rules of the key that serves `bucket`, undefined when that key has none or no key matches. */
-  get(bucket: string): BucketCors | undefined {
-    const exact = this.#exact.get(bucket);
-    if (exact !== undefined) return exact ?? undefined;
-    for (const { glob, cors } of this.#globs) if (matchBucketGlob(glob, bucket)) return cors ?? undefined;
-    return undefined;
-  }
-}
+/** `buckets` key (a name or a glob) → its CORS rules; `null` when no key has any (the pipeline checks only that). */
+export type CorsPolicies = ReadonlyMap<string, BucketCors> | null;
 
 /** S3 names every header its CORS answers depend on. */
 const VARY = "Origin, Access-Control-Request-Headers, Access-Control-Request-Method";
 
 export function compileCors(config: Config): CorsPolicies {
-  const exact = new Map<string, BucketCors | null>();
-  const globs: Array<{ glob: string; cors: BucketCors | null }> = [];
-  let any = false;
+  const policies = new Map<string, BucketCors>();
   for (const [bucket, b] of Object.entries(config.buckets)) {
-    const cors = b.cors === undefined ? null : compileBucketCors(b.cors);
-    any ||= cors !== null;
-    if (isBucketGlob(bucket)) globs.push({ glob: bucket, cors });
-    else exact.set(bucket, cors);
+    if (b.cors === undefined) continue;
+    policies.set(bucket, {
+      rules: b.cors.map((r) => ({
+        origins: r.allowedOrigins.map(compilePattern),
+        methods: new Set(r.allowedMethods),
+        allowMethods: r.allowedMethods.join(", "),
+        headers: r.allowedHeaders.map(compilePattern),
+        exposeHeaders: r.exposeHeaders.length === 0 ? null : r.exposeHeaders.join(", "),
+        maxAgeSeconds: r.maxAgeSeconds === undefined ? null : String(r.maxAgeSeconds),
+      })),
+    });
   }
-  globs.sort((a, b) => globSpecificity(b.glob) - globSpecificity(a.glob));
-  return any ? new BucketCorsRules(exact, globs) : null;
-}
-
-type CorsRuleConfig = NonNullable<Config["buckets"][string]["cors"]>;
-
-function compileBucketCors(rules: CorsRuleConfig): BucketCors {
-  return {
-    rules: rules.map((r) => ({
-      origins: r.allowedOrigins.map(compilePattern),
-      methods: new Set(r.allowedMethods),
-      allowMethods: r.allowedMethods.join(", "),
-      headers: r.allowedHeaders.map(compilePattern),
-      exposeHeaders: r.exposeHeaders.length === 0 ? null : r.exposeHeaders.join(", "),
-      maxAgeSeconds: r.maxAgeSeconds === undefined ? null : String(r.maxAgeSeconds),
-    })),
-  };
+  return policies.size === 0 ? null : policies;
 }
 
 /**

@@ -146,12 +146,14 @@ export class Exchange implements RelayHost {
         throw new S3Error("SlowDown", undefined, { source: "internal" });
       if (this.core.pending !== null) await this.core.pending;
 
-      // 1. Parse: the bucket and key, the query, the operation and the action it needs. A bucket with CORS
-      // rules has its OPTIONS answered here: a preflight carries no credentials.
+      // 1. Parse: the bucket and key, its route (a pure lookup; a bucket without one is refused only once the
+      // request is authorized, in 4), the query, the operation and the action it needs. A bucket with CORS rules
+      // has its OPTIONS answered here: a preflight carries no credentials.
       const target = resolveTarget(req.rawPath, headerValue(req.headers, "host"), options.addressing);
       if (target instanceof S3Error) throw target;
       this.record.bucket = target.bucket;
-      if (services.cors !== null && this.#corsPreflight(target)) return;
+      const route = target.bucket === null ? null : resolveRoute(services.routes, target.bucket);
+      if (services.cors !== null && route !== null && this.#corsPreflight(route, target)) return;
       const query = parseQuery(req.rawQuery);
       if (query instanceof S3Error) throw query;
       const { operation, action } = classifyOperation(req.method, target, query, req.headers);
@@ -185,7 +187,6 @@ export class Exchange implements RelayHost {
       // 4. Resolve upstream: the route of the bucket, and the upstream request built from what was understood
       // and authorized (docs/security.md): the key checked, the query and headers the operation takes.
       this.#phase = "forward";
-      const route = target.bucket === null ? null : resolveRoute(services.routes, target.bucket);
       if (route === null) {
         throw new S3Error("NoSuchBucket", undefined, { fields: [["BucketName", target.bucket ?? ""]] });
       }
@@ -264,8 +265,8 @@ export class Exchange implements RelayHost {
    * request itself (true: the exchange is answered; a preflight carries no credentials, and none of it reaches
    * the store), else notes the CORS headers the response and any error get when the Origin matches a rule.
    */
-  #corsPreflight(target: S3Target): boolean {
-    const cors = target.bucket === null ? undefined : this.core.services.cors?.get(target.bucket);
+  #corsPreflight(route: Route, target: S3Target): boolean {
+    const cors = this.core.services.cors?.get(route.key);
     if (cors === undefined) return false;
     this.answersCors = true;
     if (this.req.method !== "OPTIONS") {

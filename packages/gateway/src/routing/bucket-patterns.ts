@@ -23,7 +23,13 @@ export function resolveRoute(routes: Routes, bucket: string): Route | null {
     const upstreamBucket = applyBucketTemplate(pattern.template, bucket);
     if (!isValidBucketName(upstreamBucket)) return null;
     if (canonicalName(routes, pattern.endpoint, upstreamBucket) !== bucket) return null;
-    return { bucket, upstreamBucket, instance: pattern.instance, endpoint: pattern.endpoint };
+    return {
+      bucket,
+      key: pattern.glob,
+      upstreamBucket,
+      instance: pattern.instance,
+      endpoint: pattern.endpoint,
+    };
   }
   return null;
 }

@@ -37,6 +37,8 @@ export interface Endpoint {
 export interface Route {
   /** The name the client uses. */
   readonly bucket: string;
+  /** The `buckets` key that serves it: the name itself, or the glob that matched (its `cors` rules apply). */
+  readonly key: string;
   readonly upstreamBucket: string;
   readonly instance: string | null;
   readonly endpoint: Endpoint;
@@ -102,16 +104,22 @@ export function compileRoutes(config: Config, iamTokensFor: IamTokensFor): Route
       patterns.push({ glob: bucket, template, instance, endpoint });
       continue;
     }
-    const route = { bucket, upstreamBucket: applyBucketTemplate(template, bucket), instance, endpoint };
+    const route = {
+      bucket,
+      key: bucket,
+      upstreamBucket: applyBucketTemplate(template, bucket),
+      instance,
+      endpoint,
+    };
     byBucket.set(bucket, route);
     byUpstream.set(upstreamKey(endpoint, route.upstreamBucket), route);
   }
-  patterns.sort((a, b) => globSpecificity(b.glob) - globSpecificity(a.glob));
+  patterns.sort((a, b) => specificity(b.glob) - specificity(a.glob));
   return { byBucket, patterns, endpoints, byUpstream };
 }
 
 /** The longer a glob's literal prefix, the more specific; the `"*"` default comes after every other glob. */
-export function globSpecificity(glob: string): number {
+function specificity(glob: string): number {
   return glob === "*" ? -1 : globLiteralPrefix(glob).length;
 }
 
