@@ -33,38 +33,48 @@ const ENTRY_OVERHEAD_BYTES = 160;
 /** Objects nested deeper than this count as this many bytes each rather than being walked. */
 const MAX_DEPTH = 4;
 const DEEP_OBJECT_BYTES = 256;
+/**
+ * Values walked per estimate: past it, what is left counts as `DEEP_OBJECT_BYTES` each. Cached values are
+ * small records; this bounds the walk of one that shares a wide array with itself (no visited set is kept).
+ */
+const MAX_VISITS = 4096;
 
 /**
  * An estimate of the heap bytes `value` holds, for the byte bound: strings as one byte per character
- * plus a header, arrays and plain objects as a header, a slot per element or property, and their
- * contents. Computed once per stored entry (a miss or a refresh), never on a hit. It does not see
- * sharing (a string held by two entries counts twice), which errs on the side of a smaller cache.
+ * plus a header, arrays, maps, sets and plain objects as a header, a slot per element or property, and
+ * their contents; binary data by its length. Computed once per stored entry (a miss or a refresh), never
+ * on a hit. It does not see sharing (a string held by two entries counts twice), which errs on the side of
+ * a smaller cache.
  */
-export function estimateBytes(value: unknown, depth = 0): number {
-  switch (typeof value) {
-    case "string":
-      return 16 + value.length;
-    case "object": {
-      if (value === null) return 0;
-      if (depth >= MAX_DEPTH) return DEEP_OBJECT_BYTES;
-      if (ArrayBuffer.isView(value)) return 96 + value.byteLength;
-      if (Array.isArray(value)) {
-        let bytes = 16 + 8 * value.length;
-        for (const item of value) bytes += estimateBytes(item, depth + 1);
-        return bytes;
-      }
-      let bytes = 24;
-      for (const key in value) {
-        bytes += 8 + estimateBytes((value as Record<string, unknown>)[key], depth + 1);
-      }
-      return bytes;
+export function estimateBytes(value: unknown): number {
+  let visits = 0;
+  const walk = (v: unknown, depth: number): number => {
+    switch (typeof v) {
+      case "string":
+        return 16 + v.length;
+      case "number":
+      case "bigint":
+        return 16;
+      case "object":
+        break;
+      default:
+        return 0;
     }
-    case "number":
-    case "bigint":
-      return 16;
-    default:
-      return 0;
-  }
+    if (v === null) return 0;
+    if (++visits > MAX_VISITS || depth >= MAX_DEPTH) return DEEP_OBJECT_BYTES;
+    if (ArrayBuffer.isView(v)) return 96 + v.byteLength;
+    if (v instanceof ArrayBuffer) return 64 + v.byteLength;
+    let bytes = 24;
+    if (Array.isArray(v) || v instanceof Set) {
+      for (const item of v) bytes += 8 + walk(item, depth + 1);
+    } else if (v instanceof Map) {
+      for (const [key, item] of v) bytes += 16 + walk(key, depth + 1) + walk(item, depth + 1);
+    } else {
+      for (const key of Object.keys(v)) bytes += 8 + walk((v as Record<string, unknown>)[key], depth + 1);
+    }
+    return bytes;
+  };
+  return walk(value, 0);
 }
 
 /** What storing `value` under `id` is counted as against the byte bound. */

@@ -22,6 +22,19 @@ test("the estimate grows with what a value holds", () => {
   let deep: unknown = "leaf";
   for (let i = 0; i < 1000; i++) deep = { deep };
   assert.ok(estimateBytes(deep) < 2000);
+  // Maps, sets and raw buffers count what they hold.
+  assert.ok(estimateBytes(new Map([["k", "x".repeat(1000)]])) > 1000);
+  assert.ok(estimateBytes(new Set(["x".repeat(1000)])) > 1000);
+  assert.ok(estimateBytes(new ArrayBuffer(4096)) >= 4096);
+});
+
+test("a wide value that holds itself is walked a bounded number of times", () => {
+  // Without a bound, 300 slots per level over four levels are 300^4 visits (about a minute).
+  const wide: unknown[] = [];
+  for (let i = 0; i < 300; i++) wide.push(wide);
+  const bytes = estimateBytes(wide);
+  assert.ok(Number.isFinite(bytes) && bytes > 300 * 8, String(bytes));
+  assert.ok(bytes < 300 * 300 * 300, String(bytes));
 });
 
 test("bounds the bytes of all entries, evicting the oldest unreferenced first", () => {

@@ -97,7 +97,9 @@ export async function createCredentialSource(
       if (accessKeyId.length > MAX_ACCESS_KEY_ID_LENGTH) return null;
       const cached = namespace.peek(accessKeyId);
       if (cached !== undefined) return cached;
-      return namespace.get(accessKeyId, () => fill(accessKeyId));
+      // The cache keeps the key it is given: its own copy, not a slice of this request's header.
+      const key = ownCopy(accessKeyId);
+      return namespace.get(key, () => fill(key));
     },
   };
 }
