@@ -88,11 +88,20 @@ export function entryBytes(id: string, value: unknown): number {
  */
 export const DEFAULT_L1_MAX_BYTES = 16 * 2 ** 20;
 
+/**
+ * Share of the byte bound that negative entries (a `null` value: an unknown access key, a deny) may hold.
+ * Past it a new one is not stored: a flood of made-up access keys, each remembered as unknown, cannot push
+ * the credentials and tokens of real clients out.
+ */
+const NEGATIVE_SHARE = 1 / 8;
+
 export class L1Store {
   readonly #map = new Map<string, L1Entry>();
   readonly #maxEntries: number;
   readonly #maxBytes: number;
+  readonly #maxNegativeBytes: number;
   #bytes = 0;
+  #negativeBytes = 0;
 
   constructor(maxEntries: number, maxBytes: number = DEFAULT_L1_MAX_BYTES) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) {
@@ -103,6 +112,7 @@ export class L1Store {
     }
     this.#maxEntries = maxEntries;
     this.#maxBytes = maxBytes;
+    this.#maxNegativeBytes = Math.floor(maxBytes * NEGATIVE_SHARE);
   }
 
   get size(): number {
@@ -114,6 +124,11 @@ export class L1Store {
     return this.#bytes;
   }
 
+  /** The part of `bytes` held by negative entries (a `null` value). */
+  get negativeBytes(): number {
+    return this.#negativeBytes;
+  }
+
   /** The entry as stored, expired or not (the namespace checks expiry and generation). */
   get(id: string): L1Entry | undefined {
     const entry = this.#map.get(id);
@@ -123,12 +138,15 @@ export class L1Store {
 
   /**
    * Stores `entry`, first evicting until both bounds leave room for it. An entry larger than the whole
-   * byte bound is not stored (the caller's value is still returned to its request; it is just not cached).
+   * byte bound is not stored (the caller's value is still returned to its request; it is just not cached),
+   * nor is a negative one past the negative entries' share.
    */
   set(id: string, entry: L1Entry): void {
     this.delete(id);
     const bytes = entryBytes(id, entry.value);
     if (bytes > this.#maxBytes) return;
+    const negative = entry.value === null;
+    if (negative && this.#negativeBytes + bytes > this.#maxNegativeBytes) return;
     while (
       this.#map.size > 0 &&
       (this.#map.size >= this.#maxEntries || this.#bytes + bytes > this.#maxBytes)
@@ -137,6 +155,7 @@ export class L1Store {
     }
     entry.bytes = bytes;
     this.#bytes += bytes;
+    if (negative) this.#negativeBytes += bytes;
     this.#map.set(id, entry);
   }
 
@@ -144,12 +163,18 @@ export class L1Store {
     const entry = this.#map.get(id);
     if (entry === undefined) return;
     this.#map.delete(id);
-    this.#bytes -= entry.bytes;
+    this.#uncount(entry);
   }
 
   clear(): void {
     this.#map.clear();
     this.#bytes = 0;
+    this.#negativeBytes = 0;
+  }
+
+  #uncount(entry: L1Entry): void {
+    this.#bytes -= entry.bytes;
+    if (entry.value === null) this.#negativeBytes -= entry.bytes;
   }
 
   #evictOne(): void {
@@ -157,7 +182,7 @@ export class L1Store {
     for (const [id, entry] of this.#map) {
       this.#map.delete(id);
       if (!entry.referenced) {
-        this.#bytes -= entry.bytes;
+        this.#uncount(entry);
         return;
       }
       entry.referenced = false;

@@ -87,6 +87,25 @@ test("replacing, deleting and clearing keep the count of bytes exact", () => {
   assert.equal(store.size, 0);
 });
 
+test("negative entries hold at most an eighth of the bytes: a flood of them evicts nothing else", () => {
+  const perEntry = entryBytes("credential:AKIA0000000000000000", credential(0));
+  const store = new L1Store(1_000_000, perEntry * 20);
+  for (let i = 0; i < 10; i++)
+    store.set(`credential:AKIA${String(i).padStart(16, "0")}`, entry(credential(i)));
+  for (let i = 0; i < 10_000; i++) store.set(`credential:UNKNOWN${String(i).padStart(13, "0")}`, entry(null));
+  for (let i = 0; i < 10; i++)
+    assert.ok(store.get(`credential:AKIA${String(i).padStart(16, "0")}`), `credential ${i}`);
+  assert.ok(
+    store.negativeBytes > 0 && store.negativeBytes <= (perEntry * 20) / 8,
+    String(store.negativeBytes),
+  );
+  // Counted out exactly as they leave.
+  for (let i = 0; i < 10_000; i++) store.delete(`credential:UNKNOWN${String(i).padStart(13, "0")}`);
+  assert.equal(store.negativeBytes, 0);
+  store.clear();
+  assert.equal(store.bytes, 0);
+});
+
 test("the entry bound still holds when bytes leave room", () => {
   const store = new L1Store(5, 1_000_000);
   for (let i = 0; i < 50; i++) store.set(`k${i}`, entry(i));
