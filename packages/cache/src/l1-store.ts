@@ -90,8 +90,8 @@ export const DEFAULT_L1_MAX_BYTES = 16 * 2 ** 20;
 
 /**
  * Share of the byte bound that negative entries (a `null` value: an unknown access key, a deny) may hold.
- * Past it a new one is not stored: a flood of made-up access keys, each remembered as unknown, cannot push
- * the credentials and tokens of real clients out.
+ * Past it a new one replaces the oldest negatives: a flood of made-up access keys, each remembered as
+ * unknown, churns only its own kind and cannot push the credentials and tokens of real clients out.
  */
 const NEGATIVE_SHARE = 1 / 8;
 
@@ -100,6 +100,8 @@ export class L1Store {
   readonly #maxEntries: number;
   readonly #maxBytes: number;
   readonly #maxNegativeBytes: number;
+  /** The negative entries, oldest first (a subset of `#map`). */
+  readonly #negatives = new Map<string, L1Entry>();
   #bytes = 0;
   #negativeBytes = 0;
 
@@ -138,15 +140,21 @@ export class L1Store {
 
   /**
    * Stores `entry`, first evicting until both bounds leave room for it. An entry larger than the whole
-   * byte bound is not stored (the caller's value is still returned to its request; it is just not cached),
-   * nor is a negative one past the negative entries' share.
+   * byte bound is not stored (the caller's value is still returned to its request; it is just not cached).
+   * A negative entry first makes room among the negatives, oldest first, within their share.
    */
   set(id: string, entry: L1Entry): void {
     this.delete(id);
     const bytes = entryBytes(id, entry.value);
     if (bytes > this.#maxBytes) return;
     const negative = entry.value === null;
-    if (negative && this.#negativeBytes + bytes > this.#maxNegativeBytes) return;
+    if (negative) {
+      if (bytes > this.#maxNegativeBytes) return;
+      while (this.#negativeBytes + bytes > this.#maxNegativeBytes) {
+        const oldest = this.#negatives.keys().next().value as string;
+        this.delete(oldest);
+      }
+    }
     while (
       this.#map.size > 0 &&
       (this.#map.size >= this.#maxEntries || this.#bytes + bytes > this.#maxBytes)
@@ -155,7 +163,10 @@ export class L1Store {
     }
     entry.bytes = bytes;
     this.#bytes += bytes;
-    if (negative) this.#negativeBytes += bytes;
+    if (negative) {
+      this.#negativeBytes += bytes;
+      this.#negatives.set(id, entry);
+    }
     this.#map.set(id, entry);
   }
 
@@ -163,18 +174,22 @@ export class L1Store {
     const entry = this.#map.get(id);
     if (entry === undefined) return;
     this.#map.delete(id);
-    this.#uncount(entry);
+    this.#uncount(id, entry);
   }
 
   clear(): void {
     this.#map.clear();
+    this.#negatives.clear();
     this.#bytes = 0;
     this.#negativeBytes = 0;
   }
 
-  #uncount(entry: L1Entry): void {
+  #uncount(id: string, entry: L1Entry): void {
     this.#bytes -= entry.bytes;
-    if (entry.value === null) this.#negativeBytes -= entry.bytes;
+    if (entry.value === null) {
+      this.#negativeBytes -= entry.bytes;
+      this.#negatives.delete(id);
+    }
   }
 
   #evictOne(): void {
@@ -182,7 +197,7 @@ export class L1Store {
     for (const [id, entry] of this.#map) {
       this.#map.delete(id);
       if (!entry.referenced) {
-        this.#uncount(entry);
+        this.#uncount(id, entry);
         return;
       }
       entry.referenced = false;

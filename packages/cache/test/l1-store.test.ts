@@ -87,7 +87,7 @@ test("replacing, deleting and clearing keep the count of bytes exact", () => {
   assert.equal(store.size, 0);
 });
 
-test("negative entries hold at most an eighth of the bytes: a flood of them evicts nothing else", () => {
+test("negative entries hold at most an eighth of the bytes, newest kept: a flood of them evicts nothing else", () => {
   const perEntry = entryBytes("credential:AKIA0000000000000000", credential(0));
   const store = new L1Store(1_000_000, perEntry * 20);
   for (let i = 0; i < 10; i++)
@@ -99,6 +99,9 @@ test("negative entries hold at most an eighth of the bytes: a flood of them evic
     store.negativeBytes > 0 && store.negativeBytes <= (perEntry * 20) / 8,
     String(store.negativeBytes),
   );
+  // The newest unknown keys are the ones remembered.
+  assert.ok(store.get(`credential:UNKNOWN${String(9_999).padStart(13, "0")}`));
+  assert.equal(store.get(`credential:UNKNOWN${String(0).padStart(13, "0")}`), undefined);
   // Counted out exactly as they leave.
   for (let i = 0; i < 10_000; i++) store.delete(`credential:UNKNOWN${String(i).padStart(13, "0")}`);
   assert.equal(store.negativeBytes, 0);
@@ -116,4 +119,29 @@ test("rejects bounds that are not positive integers", () => {
   assert.throws(() => new L1Store(0), TypeError);
   assert.throws(() => new L1Store(10, 0), TypeError);
   assert.throws(() => new L1Store(10, 1.5), TypeError);
+});
+
+test("random sets, gets, deletes and clears leave no bytes counted once every id is deleted", () => {
+  let seed = 7;
+  const random = (n: number) => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed % n;
+  };
+  const perEntry = entryBytes("id:000", credential(0));
+  for (let run = 0; run < 20; run++) {
+    const store = new L1Store(50, perEntry * 30);
+    for (let op = 0; op < 2_000; op++) {
+      const id = `id:${String(random(100)).padStart(3, "0")}`;
+      const kind = random(100);
+      if (kind < 45) store.set(id, entry(random(3) === 0 ? null : credential(random(1000))));
+      else if (kind < 80) store.get(id);
+      else if (kind < 99) store.delete(id);
+      else store.clear();
+      assert.ok(store.size <= 50 && store.bytes <= perEntry * 30 && store.negativeBytes <= store.bytes);
+    }
+    for (let i = 0; i < 100; i++) store.delete(`id:${String(i).padStart(3, "0")}`);
+    assert.equal(store.size, 0);
+    assert.equal(store.bytes, 0);
+    assert.equal(store.negativeBytes, 0);
+  }
 });
