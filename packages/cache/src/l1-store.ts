@@ -38,10 +38,11 @@ const DEEP_OBJECT_BYTES = 256;
  * small records; this bounds the walk of one that shares a wide array with itself (no visited set is kept).
  */
 const MAX_VISITS = 4096;
+const TWO_BYTE = /[^\u0000-\u00ff]/;
 
 /**
- * An estimate of the heap bytes `value` holds, for the byte bound: strings as one byte per character
- * plus a header, arrays, maps, sets and plain objects as a header, a slot per element or property, and
+ * An estimate of the heap bytes `value` holds, for the byte bound: strings as one or two bytes per
+ * character (as V8 stores them) plus a header, arrays, maps, sets and plain objects as a header, a slot per element or property, and
  * their contents; binary data by its length. Computed once per stored entry (a miss or a refresh), never
  * on a hit. It does not see sharing (a string held by two entries counts twice), which errs on the side of
  * a smaller cache.
@@ -51,7 +52,8 @@ export function estimateBytes(value: unknown): number {
   const walk = (v: unknown, depth: number): number => {
     switch (typeof v) {
       case "string":
-        return 16 + v.length;
+        // V8 keeps a string with a character past U+00FF at two bytes per character.
+        return 16 + (TWO_BYTE.test(v) ? 2 * v.length : v.length);
       case "number":
       case "bigint":
         return 16;

@@ -14,6 +14,8 @@ const credential = (i: number) => ({
 
 test("the estimate grows with what a value holds", () => {
   assert.ok(estimateBytes("x".repeat(1000)) > 1000);
+  assert.ok(estimateBytes("é".repeat(1000)) < 1100, "Latin-1: one byte each");
+  assert.ok(estimateBytes("€".repeat(1000)) > 2000, "past U+00FF: two bytes each");
   assert.ok(estimateBytes({ a: "x".repeat(1000) }) > estimateBytes("x".repeat(1000)));
   assert.ok(estimateBytes([1, 2, 3]) > estimateBytes([]));
   assert.ok(estimateBytes(Buffer.alloc(4096)) >= 4096);
