@@ -1,5 +1,5 @@
 /**
- * Micro-benchmarks of aws-chunked decoding, body verification and the flexible checksums (docs/protocol.md
+ * Micro-benchmarks of aws-chunked decoding, body verification and the flexible checksums (docs/s3-sigv4.md
  * "aws-chunked", "Checksums"). Every case processes the same 8 MiB of random payload fed in 64 KiB writes (a
  * network-sized read), and the cases run interleaved, round after round, so that a noisy neighbour hits them
  * all alike (the baseline and signed decoding in a group of their own, for a like-for-like ratio). Figures

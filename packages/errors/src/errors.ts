@@ -5,7 +5,7 @@
  *
  * Codes and statuses follow the S3 API reference error list
  * (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html); where AWS documents no message, the
- * text is what S3 was seen to send or what other implementations send (docs/protocol.md "Errors osp answers
+ * text is what S3 was seen to send or what other implementations send (docs/s3-sigv4.md "Errors osp answers
  * itself"). Clients key on Code + status, never on text.
  */
 
@@ -180,7 +180,7 @@ export function escapeXml(text: string): string {
 
 /**
  * Renders S3's error document: `<Error><Code/><Message/>…fields…<Resource/><RequestId/><HostId/></Error>`,
- * element order as S3 sends it (docs/protocol.md "Errors osp answers itself").
+ * element order as S3 sends it (docs/s3-sigv4.md "Errors osp answers itself").
  */
 export function renderErrorXml(
   error: S3Error,

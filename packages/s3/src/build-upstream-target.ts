@@ -1,5 +1,5 @@
 /**
- * The `Host` header and request path of an upstream request (docs/protocol.md "Upstream addressing"). The
+ * The `Host` header and request path of an upstream request (docs/s3-sigv4.md "Upstream addressing"). The
  * path is built from the decoded key with `encodeKeyPath`, never with `new URL()` (which would drop `.`/`..`
  * segments and fold `//`).
  */

@@ -3,7 +3,7 @@
  *
  * Source for every rule below, unless marked otherwise: AWS S3 User Guide, "General purpose bucket naming
  * rules", https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html (summarised in
- * docs/protocol.md "Bucket names").
+ * docs/s3-sigv4.md "Bucket names").
  */
 
 /** "Bucket names must be between 3 (min) and 63 (max) characters long." */
@@ -55,7 +55,7 @@ const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 /**
  * True when `name` can be put in front of an endpoint's host name (`name.s3.example`), i.e. virtual-hosted
  * addressing works for it. Same idea as the AWS SDKs' `isVirtualHostableS3Bucket` (@aws-sdk/util-endpoints;
- * docs/protocol.md "Upstream addressing"): 3–63 characters of DNS labels, lowercase, not an IP address. Dots
+ * docs/s3-sigv4.md "Upstream addressing"): 3–63 characters of DNS labels, lowercase, not an IP address. Dots
  * are accepted only when `allowDots` is true: over TLS "the SSL wildcard certificate matches only buckets
  * that do not contain dots" (S3 User Guide, "Virtual hosting of buckets"), so `a.b.s3.example` fails
  * certificate validation. Pure; never throws.

@@ -7,7 +7,7 @@ export type ParsedQuery = Array<[name: string, value: string | null]>;
 /**
  * Decodes a raw query string (without its `?`): pairs split on `&` and at the first `=`, names and values
  * percent-decoded once with a raw `+` as space (form decoding, what S3 and MinIO do; SDKs never send a raw
- * `+`, docs/protocol.md "Plus signs"). Order and duplicates are kept; empty pieces (`a&&b`) are skipped;
+ * `+`, docs/s3-sigv4.md "Plus signs"). Order and duplicates are kept; empty pieces (`a&&b`) are skipped;
  * `acl` gives `["acl", null]` and `acl=` gives `["acl", ""]`. A malformed escape or a name or value that is
  * not UTF-8 → InvalidURI, returned. Pure; never throws.
  */

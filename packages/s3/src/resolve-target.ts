@@ -1,5 +1,5 @@
 /**
- * Finding the bucket and key of a request (docs/protocol.md "Addressing"): path-style `/bucket/key`, or
+ * Finding the bucket and key of a request (docs/s3-sigv4.md "Addressing"): path-style `/bucket/key`, or
  * virtual-hosted `bucket.<domain>` + `/key`. The key is split on the first `/` after the bucket, by position,
  * never by searching for the key's text (which finds the wrong place when the key repeats the bucket), and it
  * is decoded once, byte for byte: `//`, `.`, `..` are parts of keys, never normalised.
@@ -24,7 +24,7 @@ export interface ResolveTargetOptions {
   /** The gateway's own host names (`s3.example.com`); `<bucket>.<domain>` is virtual-hosted addressing. */
   readonly virtualHostDomains: readonly string[];
   /**
-   * A raw `+` in the path is a space (AWS S3, RGW) rather than a literal `+` (MinIO). docs/protocol.md "Plus
+   * A raw `+` in the path is a space (AWS S3, RGW) rather than a literal `+` (MinIO). docs/s3-sigv4.md "Plus
    * signs".
    */
   readonly plusIsSpace: boolean;
@@ -62,7 +62,7 @@ export function splitRequestTarget(target: string): { rawPath: string; rawQuery:
  *
  * Absolute-form targets are refused rather than handled: their authority would override the Host header
  * (RFC 9112 §3.2.2) that the client signed and that decides virtual-hosted addressing, and only clients
- * configured to use a forward proxy send them (docs/protocol.md "Addressing"). Raw non-ASCII characters (not
+ * configured to use a forward proxy send them (docs/s3-sigv4.md "Addressing"). Raw non-ASCII characters (not
  * legal in a request target, but sent by some hand-rolled clients) are taken as their UTF-8 bytes.
  */
 export function resolveTarget(

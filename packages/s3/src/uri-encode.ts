@@ -1,5 +1,5 @@
 /**
- * S3's UriEncode for the places this package builds paths and headers (docs/protocol.md "Canonical URI"):
+ * S3's UriEncode for the places this package builds paths and headers (docs/s3-sigv4.md "Canonical URI"):
  * every UTF-8 byte except the unreserved `A-Z a-z 0-9 - . _ ~` becomes `%XX` with uppercase hex; space is
  * `%20`, never `+`; `!'()*` are encoded too. One implementation for the whole project: @osp/sigv4's, which
  * the canonical request is built with, so what osp sends upstream is exactly what it signs.

@@ -1,5 +1,5 @@
 /**
- * The date formats of SigV4 (docs/protocol.md "Dates, scope and clock skew"): `x-amz-date` / `X-Amz-Date`
+ * The date formats of SigV4 (docs/s3-sigv4.md "Dates, scope and clock skew"): `x-amz-date` / `X-Amz-Date`
  * (`yyyyMMdd'T'HHmmss'Z'`), the HTTP `Date` header (IMF-fixdate), and the ISO 8601 form S3 puts in
  * `ServerTime`/`Expires` error fields. Parsers are strict and allocation-free: anything else is "no valid
  * date".

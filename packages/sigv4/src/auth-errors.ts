@@ -2,7 +2,7 @@ import { S3Error } from "@osp/errors";
 
 /**
  * The authentication failures, one constructor each, so every message and field list is written once.
- * Codes, statuses and field names follow S3's (docs/protocol.md "Errors osp answers itself"); where AWS
+ * Codes, statuses and field names follow S3's (docs/s3-sigv4.md "Errors osp answers itself"); where AWS
  * documents no message, the text is what S3 was seen to send or what other implementations send. Clients
  * key on code and status only.
  */
@@ -14,7 +14,7 @@ export function headerMalformed(detail: string, fields?: ReadonlyArray<readonly 
   });
 }
 
-/** 400 AuthorizationQueryParametersError (presigned URLs, docs/protocol.md "Presigned URLs"). */
+/** 400 AuthorizationQueryParametersError (presigned URLs, docs/s3-sigv4.md "Presigned URLs"). */
 export function queryMalformed(message: string, fields?: ReadonlyArray<readonly [string, string]>): S3Error {
   return new S3Error("AuthorizationQueryParametersError", message, { fields: fields ?? [] });
 }
@@ -24,7 +24,7 @@ export const CREDENTIAL_MALFORMED =
 
 /**
  * 400 InvalidRequest for SigV2 (unless `auth.sigV2`) and SigV4a: S3's answer in SigV4-only regions
- * (docs/protocol.md "SigV2", "SigV4a").
+ * (docs/s3-sigv4.md "SigV2", "SigV4a").
  */
 export function mechanismNotSupported(): S3Error {
   return new S3Error(
@@ -67,7 +67,7 @@ export function onlyOneMechanism(authorization: string | null): S3Error {
 }
 
 /**
- * 403 AccessDenied when neither `x-amz-date` nor `Date` holds a valid date (docs/protocol.md "Dates, scope
+ * 403 AccessDenied when neither `x-amz-date` nor `Date` holds a valid date (docs/s3-sigv4.md "Dates, scope
  * and clock skew").
  */
 export function missingDate(): S3Error {
@@ -75,7 +75,7 @@ export function missingDate(): S3Error {
 }
 
 /**
- * 403 AccessDenied listing the `x-amz-*` (or `host`) headers the client did not sign (docs/protocol.md
+ * 403 AccessDenied listing the `x-amz-*` (or `host`) headers the client did not sign (docs/s3-sigv4.md
  * "Canonical headers").
  */
 export function headersNotSigned(names: readonly string[]): S3Error {

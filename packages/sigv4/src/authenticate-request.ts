@@ -23,7 +23,7 @@ import type {
 } from "./types.js";
 
 /**
- * The defaults of `AuthOptions` (docs/protocol.md "Dates, scope and clock skew", "Presigned URLs"); `nowMs`
+ * The defaults of `AuthOptions` (docs/s3-sigv4.md "Dates, scope and clock skew", "Presigned URLs"); `nowMs`
  * defaults to `Date.now()` at each call.
  */
 export const DEFAULT_AUTH_OPTIONS: Readonly<Omit<AuthOptions, "nowMs">> = Object.freeze({
@@ -45,7 +45,7 @@ function append(previous: string | undefined, value: string): string {
 }
 
 /**
- * Authenticates a request up to (not including) the signature check (docs/protocol.md "Verification order"):
+ * Authenticates a request up to (not including) the signature check (docs/s3-sigv4.md "Verification order"):
  * 1. picks the mechanism: `Authorization` header, presigned query (`X-Amz-Algorithm`/`-Credential`/
  *    `-Signature`), or none, in which case it returns `null` (anonymous; the caller decides whether policy
  *    allows that). Two at once (header and query, or SigV4 and SigV2 query) → 400 InvalidArgument; SigV4a
@@ -209,7 +209,7 @@ export function authenticateRequest(
         ],
       });
     }
-    // The presigned canonical request always ends in UNSIGNED-PAYLOAD (docs/protocol.md "Presigned URLs"),
+    // The presigned canonical request always ends in UNSIGNED-PAYLOAD (docs/s3-sigv4.md "Presigned URLs"),
     // but a header that announces aws-chunked framing or a body hash still tells the gateway how to read the
     // body.
     let mode: PayloadMode | null = UNSIGNED_PAYLOAD_MODE;
@@ -261,7 +261,7 @@ function invalidContentSha256(value: string): S3Error {
 }
 
 /**
- * A scope that does not fit this endpoint; a wrong region names the expected one (docs/protocol.md "Dates,
+ * A scope that does not fit this endpoint; a wrong region names the expected one (docs/s3-sigv4.md "Dates,
  * scope and clock skew").
  */
 function scopeMalformed(mechanism: "header" | "presigned", detail: string, region?: string): S3Error {
@@ -276,7 +276,7 @@ function scopeMalformed(mechanism: "header" | "presigned", detail: string, regio
 
 /**
  * The scope must match the request: its date is the date of the request time, its service the configured
- * one, its region an allowed one (docs/protocol.md "Dates, scope and clock skew"). Header auth answers
+ * one, its region an allowed one (docs/s3-sigv4.md "Dates, scope and clock skew"). Header auth answers
  * AuthorizationHeaderMalformed, presigned URLs AuthorizationQueryParametersError.
  */
 function checkScope(
@@ -316,7 +316,7 @@ const MAX_LINEAR_COMPARISONS = 512;
 
 /**
  * The headers that must be signed but are not: `host`, and every `x-amz-*` header present except
- * `x-amz-content-sha256` (docs/protocol.md "Canonical headers"). `null` when all are signed. Each name is
+ * `x-amz-content-sha256` (docs/s3-sigv4.md "Canonical headers"). `null` when all are signed. Each name is
  * listed once.
  */
 function findUnsignedHeaders(headers: RequestFacts["headers"], signed: readonly string[]): string[] | null {

@@ -16,7 +16,7 @@ import type { AuthenticatedRequest, AuthOptions, PayloadMode, RequestFacts } fro
 import { percentDecode } from "./uri-encode.js";
 
 /**
- * SigV2 authentication (docs/protocol.md "SigV2"), reached only with `AuthOptions.sigV2`: the header form
+ * SigV2 authentication (docs/s3-sigv4.md "SigV2"), reached only with `AuthOptions.sigV2`: the header form
  * `Authorization: AWS AKID:Signature` and the query form `AWSAccessKeyId`, `Expires`, `Signature`. Same
  * contract as `authenticateRequest`: it parses, checks the time and builds the StringToSign; the caller looks
  * the key up, then `verifySignatureV2` compares.

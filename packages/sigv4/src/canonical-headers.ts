@@ -7,7 +7,7 @@ function isSpace(c: number): boolean {
 }
 
 /**
- * A header value in canonical form (docs/protocol.md "Canonical headers"): leading and trailing whitespace
+ * A header value in canonical form (docs/s3-sigv4.md "Canonical headers"): leading and trailing whitespace
  * trimmed, each inner run of whitespace (obs-fold line breaks included) collapsed to one space, as the AWS
  * suite's `get-header-value-trim` and smithy's `.trim().replace(/\s+/g, " ")` do, for ASCII whitespace.
  * Values that are already canonical (nearly all) are returned unchanged without allocating.
@@ -36,7 +36,7 @@ export function normalizeHeaderValue(value: string): string {
 const MAX_LINEAR_COMPARISONS = 512;
 
 /**
- * The CanonicalHeaders block of the canonical request (docs/protocol.md "Canonical headers"): `name:value\n`
+ * The CanonicalHeaders block of the canonical request (docs/s3-sigv4.md "Canonical headers"): `name:value\n`
  * for each name of `signedHeaders`, in the order given (clients send them sorted). Values are normalised;
  * repeated headers are joined with `,` (no space) in received order, which is why this reads the raw header
  * list and never Node's `req.headers`. A signed name the request lacks contributes `name:` (the signature

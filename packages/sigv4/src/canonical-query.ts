@@ -12,7 +12,7 @@ const EQUALS = 0x3d;
 /**
  * Splits a raw query string (no leading `?`) into canonical parameters, in received order: split on `&`,
  * then at the first `=`; name and value are percent-decoded and UriEncoded again with `/` escaped and a raw
- * `+` read as a space (docs/protocol.md "Plus signs"). A parameter without `=` has the empty value (`?acl` →
+ * `+` read as a space (docs/s3-sigv4.md "Plus signs"). A parameter without `=` has the empty value (`?acl` →
  * `acl=`); empty components (`a=1&&b=2`) are skipped. Returns `null` for a malformed escape.
  */
 export function parseQueryParams(rawQuery: string): QueryParam[] | null {
@@ -58,7 +58,7 @@ export function formatCanonicalQuery(params: readonly QueryParam[], excludeName?
 }
 
 /**
- * The canonical query string of a raw query (docs/protocol.md "Canonical query string"): decode then
+ * The canonical query string of a raw query (docs/s3-sigv4.md "Canonical query string"): decode then
  * UriEncode each name and value, valueless names become `name=`, a raw `+` is a space, sort by encoded name
  * then value. With `excludeSignature` (presigned URLs) `X-Amz-Signature` is left out. A malformed escape is
  * 400 InvalidURI.

@@ -4,7 +4,7 @@ import { canonicalUri } from "./canonical-uri.js";
 import type { AuthenticatedRequest } from "./types.js";
 
 /**
- * Joins the six parts of a canonical request (docs/protocol.md "Canonical request"):
+ * Joins the six parts of a canonical request (docs/s3-sigv4.md "Canonical request"):
  * `method\nuri\nquery\nheaders-block\nsigned;headers\npayloadHash`. The headers block already ends with
  * `\n`, hence the empty line before the signed-headers line; there is no newline at the end.
  */

@@ -2,7 +2,7 @@ import { S3Error } from "@osp/errors";
 import { canonicalizeEncoded } from "./uri-encode.js";
 
 /**
- * The S3 canonical URI of a request path as received (docs/protocol.md "Canonical URI"): each `/`-separated
+ * The S3 canonical URI of a request path as received (docs/s3-sigv4.md "Canonical URI"): each `/`-separated
  * segment is percent-decoded to bytes and UriEncoded again, then the segments are joined with `/`. S3 never
  * normalises paths, so `//`, `.` and `..` stay as they are, and S3 encodes once (no double encoding). `%2F`
  * inside a segment becomes `/` (the key holds a slash). A raw `+` is a space (`%20`) when `plusIsSpace`, as

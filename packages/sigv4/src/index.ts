@@ -1,7 +1,7 @@
 // The public API, one sorted list (biome's organizeImports keeps exports in path order):
 // - chunked/, checksum/, payload/: aws-chunked decoding, flexible checksums, plain-body checks
-//   (docs/protocol.md "aws-chunked", "Checksums")
-// - *-v2: SigV2 (HMAC-SHA1), only with `AuthOptions.sigV2` (docs/protocol.md "SigV2")
+//   (docs/s3-sigv4.md "aws-chunked", "Checksums")
+// - *-v2: SigV2 (HMAC-SHA1), only with `AuthOptions.sigV2` (docs/s3-sigv4.md "SigV2")
 // - everything else: SigV4 header and presigned-URL authentication, canonicalization, signing
 export { formatAmzDate, parseAmzDate, parseV2Date } from "./amz-date.js";
 export { authenticateRequest, DEFAULT_AUTH_OPTIONS } from "./authenticate-request.js";

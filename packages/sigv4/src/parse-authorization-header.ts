@@ -27,7 +27,7 @@ function isBlank(c: number): boolean {
 
 /**
  * Parses `AWS4-HMAC-SHA256 Credential=<AKID>/<date>/<region>/<service>/aws4_request, SignedHeaders=<h1;h2>,
- * Signature=<hex>` (docs/protocol.md "The Authorization header"). Components may come in any order, separated
+ * Signature=<hex>` (docs/s3-sigv4.md "The Authorization header"). Components may come in any order, separated
  * by `,` or `, `; a missing, repeated or unknown component is 400 AuthorizationHeaderMalformed, as are a bad
  * credential and an over-long value. Other schemes are refused as S3 refuses them: SigV2 (`AWS AKID:sig`) and
  * SigV4a (`AWS4-ECDSA-P256-SHA256`) with 400 InvalidRequest, anything else (`Bearer …`) with 400

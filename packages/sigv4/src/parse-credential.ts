@@ -7,7 +7,7 @@ const MAX_SIGNED_HEADERS = 256;
 const MAX_CREDENTIAL_CHARS = 512;
 
 /**
- * Splits `<AKID>/<yyyymmdd>/<region>/<service>/aws4_request` (docs/protocol.md "The Authorization header",
+ * Splits `<AKID>/<yyyymmdd>/<region>/<service>/aws4_request` (docs/s3-sigv4.md "The Authorization header",
  * "Presigned URLs"). Returns the access key and scope, or a reason (text) when it does not have exactly five
  * non-empty parts, an 8-digit date and the `aws4_request` terminator. Whether service and region are
  * acceptable is the caller's decision.

@@ -6,7 +6,7 @@ const STREAMING_SIGNED_TRAILER: PayloadMode = Object.freeze({ kind: "streaming-s
 const STREAMING_UNSIGNED_TRAILER: PayloadMode = Object.freeze({ kind: "streaming-unsigned-trailer" });
 
 /**
- * The payload mode of a presigned request without `x-amz-content-sha256` (docs/protocol.md "Presigned URLs").
+ * The payload mode of a presigned request without `x-amz-content-sha256` (docs/s3-sigv4.md "Presigned URLs").
  */
 export const UNSIGNED_PAYLOAD_MODE = UNSIGNED;
 
@@ -20,7 +20,7 @@ function isHex64(text: string): boolean {
 }
 
 /**
- * Reads an `x-amz-content-sha256` value (docs/protocol.md "x-amz-content-sha256"): 64 hex digits (the body's
+ * Reads an `x-amz-content-sha256` value (docs/s3-sigv4.md "x-amz-content-sha256"): 64 hex digits (the body's
  * SHA-256, returned in lower case), `UNSIGNED-PAYLOAD`, or one of the three aws-chunked modes. Anything else,
  * the SigV4a `STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD[-TRAILER]` modes included, is `null`.
  */

@@ -19,7 +19,7 @@ export interface ParsedPresign {
   readonly securityToken: string | null;
 }
 
-/** S3's cap on `X-Amz-Expires`: seven days (docs/protocol.md "Presigned URLs"). */
+/** S3's cap on `X-Amz-Expires`: seven days (docs/s3-sigv4.md "Presigned URLs"). */
 export const MAX_PRESIGN_EXPIRES_SECONDS = 604_800;
 
 const MISSING =
@@ -46,7 +46,7 @@ export function isSigV2Param(name: string): boolean {
 }
 
 /**
- * Parses the SigV4 query parameters of a presigned URL (docs/protocol.md "Presigned URLs") from a raw query
+ * Parses the SigV4 query parameters of a presigned URL (docs/s3-sigv4.md "Presigned URLs") from a raw query
  * string. See `parsePresignParams`; a malformed percent-escape in the query is 400 InvalidURI.
  */
 export function parsePresignedQuery(
@@ -131,7 +131,7 @@ export function parsePresignParams(
   };
 }
 
-/** `X-Amz-Expires` as a number of seconds, or S3's complaint about it (docs/protocol.md "Presigned URLs"). */
+/** `X-Amz-Expires` as a number of seconds, or S3's complaint about it (docs/s3-sigv4.md "Presigned URLs"). */
 function parseExpires(text: string, maxSeconds: number): number | string {
   const negative = text.charCodeAt(0) === 0x2d;
   const first = negative ? 1 : 0;

@@ -30,7 +30,7 @@ export interface PresignUrlInput {
   /** Signing time, default `Date.now()`. */
   readonly nowMs?: number;
   /**
-   * STS session token: added as `X-Amz-Security-Token` before signing, so it is signed (docs/protocol.md
+   * STS session token: added as `X-Amz-Security-Token` before signing, so it is signed (docs/s3-sigv4.md
    * "Presigned URLs").
    */
   readonly securityToken?: string;
@@ -38,7 +38,7 @@ export interface PresignUrlInput {
 
 /**
  * Builds a presigned URL's path and query (`/bucket/key?...&X-Amz-Signature=...`; prefix the scheme and host
- * yourself), the way S3's presigner does (docs/protocol.md "Presigned URLs"): adds `X-Amz-Algorithm`,
+ * yourself), the way S3's presigner does (docs/s3-sigv4.md "Presigned URLs"): adds `X-Amz-Algorithm`,
  * `X-Amz-Credential`, `X-Amz-Date`, `X-Amz-Expires`, `X-Amz-Security-Token` (when given) and
  * `X-Amz-SignedHeaders` (`host` and the given headers) to `rawQuery`, signs with the payload hash
  * `UNSIGNED-PAYLOAD`, and appends `X-Amz-Signature`.

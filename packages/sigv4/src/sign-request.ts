@@ -84,7 +84,7 @@ export interface SignedRequest {
 }
 
 /**
- * Signs an outgoing request with SigV4 header auth (upstream re-signing, docs/protocol.md "Canonical
+ * Signs an outgoing request with SigV4 header auth (upstream re-signing, docs/s3-sigv4.md "Canonical
  * request"). Contract, kept simple: this function owns `authorization`, `x-amz-date`, `x-amz-content-sha256`
  * and `x-amz-security-token`. It signs `x-amz-date` = the time of `nowMs` and `x-amz-content-sha256` =
  * `payloadHash`, ignores those four headers in the input, and returns them in `headersToAdd`: the caller

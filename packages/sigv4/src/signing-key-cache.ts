@@ -24,7 +24,7 @@ interface Recent {
 }
 
 /**
- * A bounded, approximately-LRU cache of derived signing keys (docs/protocol.md "String to sign and signing
+ * A bounded, approximately-LRU cache of derived signing keys (docs/s3-sigv4.md "String to sign and signing
  * key"). Entries are keyed by a salted SHA-256 fingerprint of the secret plus date, region and service, and
  * hold only the derived key: the secret is never copied (the memo of recent lookups only refers to strings
  * held elsewhere), and the per-cache random salt keeps the fingerprints useless outside this process. Keying

@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import { percentDecode } from "./uri-encode.js";
 
 /**
- * SigV2's StringToSign (AWS "Signing and authenticating REST requests", RESTAuthentication; docs/protocol.md
+ * SigV2's StringToSign (AWS "Signing and authenticating REST requests", RESTAuthentication; docs/s3-sigv4.md
  * "SigV2"):
  *
  *     Verb \n Content-MD5 \n Content-Type \n Date (query auth: Expires) \n CanonicalizedAmzHeaders CanonicalizedResource

@@ -1,7 +1,7 @@
 import { sha256Hex } from "./sha256.js";
 import type { CredentialScope } from "./types.js";
 
-/** The only signing algorithm accepted (SigV4a is refused, docs/protocol.md "SigV4a"). */
+/** The only signing algorithm accepted (SigV4a is refused, docs/s3-sigv4.md "SigV4a"). */
 export const SIGV4_ALGORITHM = "AWS4-HMAC-SHA256";
 
 /** `<yyyymmdd>/<region>/<service>/aws4_request`: the scope line of every string to sign. */
@@ -10,7 +10,7 @@ export function formatCredentialScope(scope: CredentialScope): string {
 }
 
 /**
- * The SigV4 string to sign (docs/protocol.md "String to sign and signing key"):
+ * The SigV4 string to sign (docs/s3-sigv4.md "String to sign and signing key"):
  * `AWS4-HMAC-SHA256\n<amzDate>\n<date>/<region>/<service>/aws4_request\n<hex(sha256(canonicalRequest))>`.
  */
 export function buildStringToSign(canonicalRequest: string, amzDate: string, scope: CredentialScope): string {

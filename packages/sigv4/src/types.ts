@@ -31,7 +31,7 @@ export type PayloadMode =
   | { readonly kind: "streaming-signed-trailer" } // STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER
   | { readonly kind: "streaming-unsigned-trailer" }; // STREAMING-UNSIGNED-PAYLOAD-TRAILER
 
-/** Checksum algorithms of S3's flexible checksums (docs/protocol.md "Checksums"). */
+/** Checksum algorithms of S3's flexible checksums (docs/s3-sigv4.md "Checksums"). */
 export type ChecksumAlgorithm = "CRC32" | "CRC32C" | "CRC64NVME" | "SHA1" | "SHA256";
 
 /** Options of request authentication; all have defaults (see `DEFAULT_AUTH_OPTIONS`). */
@@ -51,7 +51,7 @@ export interface AuthOptions {
   /**
    * Accept AWS Signature Version 2 (HMAC-SHA1: `Authorization: AWS AKID:sig`, `AWSAccessKeyId`/`Expires`/
    * `Signature` query), default false: refused with 400 InvalidRequest as SigV4-only S3 regions do
-   * (docs/protocol.md "SigV2"). Weaker than SigV4: SHA-1, no signed Host, no signed body, no signed query but
+   * (docs/s3-sigv4.md "SigV2"). Weaker than SigV4: SHA-1, no signed Host, no signed body, no signed query but
    * the sub-resources.
    */
   readonly sigV2: boolean;
@@ -79,7 +79,7 @@ export interface AuthenticatedRequest {
   readonly accessKeyId: string;
   readonly scope: CredentialScope;
   /**
-   * The request time as it enters the string to sign, `yyyyMMdd'T'HHmmss'Z'` (docs/protocol.md "String to
+   * The request time as it enters the string to sign, `yyyyMMdd'T'HHmmss'Z'` (docs/s3-sigv4.md "String to
    * sign and signing key").
    */
   readonly amzDate: string;
@@ -96,7 +96,7 @@ export interface AuthenticatedRequest {
   readonly securityToken: string | null;
   readonly facts: RequestFacts;
   /**
-   * Canonical URI of `facts.rawPath` under the `plusInPathIsSpace` rule in force (docs/protocol.md "Canonical
+   * Canonical URI of `facts.rawPath` under the `plusInPathIsSpace` rule in force (docs/s3-sigv4.md "Canonical
    * URI").
    */
   readonly canonicalUri: string;
@@ -104,6 +104,6 @@ export interface AuthenticatedRequest {
   readonly canonicalQuery: string;
   /** Last line of the canonical request: the `x-amz-content-sha256` value, or `UNSIGNED-PAYLOAD` (presigned). */
   readonly payloadHash: string;
-  /** SigV2's StringToSign (docs/protocol.md "SigV2"), built by `authenticateRequest`; `null` for SigV4. */
+  /** SigV2's StringToSign (docs/s3-sigv4.md "SigV2"), built by `authenticateRequest`; `null` for SigV4. */
   readonly stringToSignV2: string | null;
 }

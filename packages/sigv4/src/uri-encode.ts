@@ -1,6 +1,6 @@
 /**
  * S3's UriEncode and the percent-encoding normaliser that canonical URIs and query strings are built with
- * (docs/protocol.md "Canonical URI"). Everything works on UTF-8 bytes: a JS character is encoded as its UTF-8
+ * (docs/s3-sigv4.md "Canonical URI"). Everything works on UTF-8 bytes: a JS character is encoded as its UTF-8
  * bytes, a `%XX` escape *is* one byte. Because the encoding is byte-wise, "percent-decode to bytes, then
  * UriEncode" is a streaming transform of the text: no byte buffers are needed, and text that is already
  * canonical comes back as a slice without being rebuilt (the common case on the hot path).
@@ -58,7 +58,7 @@ function encodeChar(text: string, i: number, end: number): [escaped: string, uni
 }
 
 /**
- * S3's UriEncode (docs/protocol.md "Canonical URI"): every UTF-8 byte except `A-Za-z0-9-._~` becomes `%XX`
+ * S3's UriEncode (docs/s3-sigv4.md "Canonical URI"): every UTF-8 byte except `A-Za-z0-9-._~` becomes `%XX`
  * with upper-case hex; space is `%20`, never `+`. `keepSlash` leaves `/` as is (object key names in the
  * path); query names and values are encoded with `keepSlash = false`. Unlike `encodeURIComponent` this also
  * escapes `!'()*`.
@@ -84,7 +84,7 @@ export function uriEncode(text: string, keepSlash: boolean): string {
 
 /**
  * The canonical form of `text[start, end)`: percent-decodes it to bytes and UriEncodes the bytes again
- * (S3 decodes the received path/query and re-encodes it, docs/protocol.md "Canonical URI"). So `%7e` → `~`,
+ * (S3 decodes the received path/query and re-encodes it, docs/s3-sigv4.md "Canonical URI"). So `%7e` → `~`,
  * `%2f` → `%2F` (or `/` when `keepSlash`), `$` → `%24`, `é` → `%C3%A9`; a raw `+` becomes `%20` when
  * `plusIsSpace`, else `%2B`. Returns `null` for a malformed escape (`%G1`, a lone or truncated `%`).
  * Already-canonical text is returned as a slice, without building a new string.

@@ -38,7 +38,7 @@ function spacedHex(text: string): string {
  * and scope (from `SigningKeyCache.get`): builds the canonical request and string to sign, HMACs, and compares
  * in constant time (`timingSafeEqual` on two 64-byte buffers; whether the provided signature is well formed
  * is public and checked first). Returns `null` when the signature matches, else 403 SignatureDoesNotMatch with
- * S3's fields (docs/protocol.md "Verification order"): AWSAccessKeyId, StringToSign, SignatureProvided,
+ * S3's fields (docs/s3-sigv4.md "Verification order"): AWSAccessKeyId, StringToSign, SignatureProvided,
  * StringToSignBytes, and, only with `exposeCanonicalRequest` (default false: it reveals how the gateway reads
  * the request), CanonicalRequest and CanonicalRequestBytes. `plusInPathIsSpace` re-derives the canonical URI
  * under that rule; by default the one computed by `authenticateRequest` is used.

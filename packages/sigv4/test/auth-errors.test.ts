@@ -1,6 +1,6 @@
 /**
  * Every error authenticateRequest / verifySignature answers, each reached by a realistic request:
- * code + status (+ the fields clients and operators read), docs/protocol.md "Choosing the mechanism" to
+ * code + status (+ the fields clients and operators read), docs/s3-sigv4.md "Choosing the mechanism" to
  * "Presigned URLs", and "SigV2".
  */
 import assert from "node:assert/strict";

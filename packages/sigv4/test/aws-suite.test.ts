@@ -1,6 +1,6 @@
 /**
  * The AWS SigV4 test suite (generic service "service"), table-driven over every case: canonical request,
- * string to sign and Authorization (docs/protocol.md "Test vectors"). Each case is fed through the verifier
+ * string to sign and Authorization (docs/s3-sigv4.md "Test vectors"). Each case is fed through the verifier
  * the gateway uses (authenticateRequest → buildCanonicalRequest → verifySignature). Cases whose expectations
  * contradict S3's rules run inverted, saying why.
  */

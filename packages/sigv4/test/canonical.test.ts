@@ -1,5 +1,5 @@
 /**
- * UriEncode and the canonical URI, query and headers, rule by rule (docs/protocol.md "Canonical request").
+ * UriEncode and the canonical URI, query and headers, rule by rule (docs/s3-sigv4.md "Canonical request").
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";

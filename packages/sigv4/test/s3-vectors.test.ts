@@ -1,6 +1,6 @@
 /**
  * The S3 vectors of `fixtures/s3-sigv4-vectors.json` (7 published by AWS, 17 derived and cross-checked with
- * smithy; docs/protocol.md "Test vectors"), table-driven: for header auth, presigned URLs and the seed
+ * smithy; docs/s3-sigv4.md "Test vectors"), table-driven: for header auth, presigned URLs and the seed
  * signature of the two aws-chunked uploads, the verifier rebuilds the canonical request, string to sign,
  * signing key and signature, and the signer (`signRequest` / `presignUrl`) reproduces them. Chunk and trailer
  * signatures belong to the chunk decoder's tests.

@@ -6,7 +6,7 @@
  *
  * smithy normalises and double-encodes paths for generic services; for S3 it is given `uriEscapePath: false`
  * and the canonical path, computed here with the SDK's own rule (encodeURIComponent plus `!'()*`), not with
- * the code under test (docs/protocol.md "Test vectors").
+ * the code under test (docs/s3-sigv4.md "Test vectors").
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -46,7 +46,7 @@ function sdkEncodeKey(key: string): string {
 interface KeyCase {
   readonly key: string;
   /**
-   * Other ways a client may put the same key on the wire (S3 decodes, then re-encodes, docs/protocol.md
+   * Other ways a client may put the same key on the wire (S3 decodes, then re-encodes, docs/s3-sigv4.md
    * "Canonical URI").
    */
   readonly alternatives: readonly string[];

@@ -3,7 +3,7 @@
  * authenticates and authorizes, then fed through the body plan's verifier (body-plan.ts), inline or on a
  * verify-pool thread, either whole into a spool buffer (`spool`: the store sees nothing before the verdict) or
  * streamed into the upstream request with backpressure both ways (`stream`: the last byte is held back until
- * the verdict, docs/protocol.md "hold-back"). Counts the bytes in and watches `limits.idleTimeout`.
+ * the verdict, docs/s3-sigv4.md "hold-back"). Counts the bytes in and watches `limits.idleTimeout`.
  */
 import { S3Error } from "@osp/errors";
 import type { RequestBody } from "@osp/http";

@@ -1,5 +1,5 @@
 /**
- * CRC-32C (Castagnoli) for S3's `x-amz-checksum-crc32c` (docs/protocol.md "Checksums"): reflected polynomial
+ * CRC-32C (Castagnoli) for S3's `x-amz-checksum-crc32c` (docs/s3-sigv4.md "Checksums"): reflected polynomial
  * 0x82F63B78, init and xorout all ones. Node has no native CRC-32C, so this is table-driven slice-by-8: one
  * loop iteration per 8 bytes and eight table lookups, about 8× fewer iterations than the bytewise loop.
  */

@@ -1,5 +1,5 @@
 /**
- * CRC-64/NVME for S3's `x-amz-checksum-crc64nvme` (docs/protocol.md "Checksums"): reflected polynomial
+ * CRC-64/NVME for S3's `x-amz-checksum-crc64nvme` (docs/s3-sigv4.md "Checksums"): reflected polynomial
  * 0x9A6C9329AC4BC9B5 (0xAD93D23594C93659 unreflected), init and xorout all ones,
  * check("123456789") = 0xAE8B14860A799888.
  *

@@ -1,5 +1,5 @@
 /**
- * S3 flexible checksums (docs/protocol.md "Checksums"): CRC32, CRC32C, CRC64NVME, SHA1, SHA256, each rendered
+ * S3 flexible checksums (docs/s3-sigv4.md "Checksums"): CRC32, CRC32C, CRC64NVME, SHA1, SHA256, each rendered
  * as base64 of the big-endian digest, as in `x-amz-checksum-*` headers and trailers.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The chained chunk signatures of a signed aws-chunked body (docs/protocol.md "Chunk signatures"):
+ * The chained chunk signatures of a signed aws-chunked body (docs/s3-sigv4.md "Chunk signatures"):
  * `sig(i) = hex(HMAC(key, "AWS4-HMAC-SHA256-PAYLOAD\n<date>\n<scope>\n<sig(i-1)>\n<sha256("")>\n<sha256(data i)>"))`.
  *
  * Why a JS HMAC here: measured on the 2-core VM between 64 KiB data hashes (the decoder's real pattern),

@@ -1,5 +1,5 @@
 /**
- * The string-to-sign and HMAC of each aws-chunked chunk and of the signed trailer (docs/protocol.md "Chunk
+ * The string-to-sign and HMAC of each aws-chunked chunk and of the signed trailer (docs/s3-sigv4.md "Chunk
  * signatures"). The signing key is the one of the seed (header) signature, passed in; nothing here derives
  * keys.
  */

@@ -1,5 +1,5 @@
 /**
- * The aws-chunked decoder (docs/protocol.md "aws-chunked"): a push-driven state machine over the received
+ * The aws-chunked decoder (docs/s3-sigv4.md "aws-chunked"): a push-driven state machine over the received
  * bytes that releases the decoded payload as it arrives and checks chunk signatures, the trailer signature,
  * checksum trailers and the decoded length on the way.
  *
@@ -21,7 +21,7 @@ import { ChunkSignatureChain, EMPTY_SHA256 } from "./chunk-signature-chain.js";
 import { malformedChunk, parseChunkHeader } from "./parse-chunk-header.js";
 import { malformedTrailer, TrailerSection } from "./trailer-section.js";
 
-/** The aws-chunked flavours of `x-amz-content-sha256` (docs/protocol.md "x-amz-content-sha256"). */
+/** The aws-chunked flavours of `x-amz-content-sha256` (docs/s3-sigv4.md "x-amz-content-sha256"). */
 export type ChunkedMode = "streaming-signed" | "streaming-signed-trailer" | "streaming-unsigned-trailer";
 
 export interface ChunkedDecoderOptions {
@@ -349,7 +349,7 @@ class AwsChunkedDecoder implements ChunkedDecoder {
       return;
     }
     if (this.#section.lineCount === 0 && !this.#blankSeen && this.#section.expectsLines) {
-      this.#blankSeen = true; // the tolerated extra empty line (docs/protocol.md "Framing")
+      this.#blankSeen = true; // the tolerated extra empty line (docs/s3-sigv4.md "Framing")
       return;
     }
     this.#finishSection();

@@ -1,5 +1,5 @@
 /**
- * The aws-chunked encoder (docs/protocol.md "aws-chunked"), the mirror of the decoder: for tests, benches and
+ * The aws-chunked encoder (docs/s3-sigv4.md "aws-chunked"), the mirror of the decoder: for tests, benches and
  * the gateway's own tests. Builds the whole body in memory; not meant for the request path.
  */
 import { createHash } from "node:crypto";

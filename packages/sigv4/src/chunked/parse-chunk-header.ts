@@ -1,5 +1,5 @@
 /**
- * One aws-chunked chunk-header line (docs/protocol.md "Framing"), parsed from bytes without its CRLF:
+ * One aws-chunked chunk-header line (docs/s3-sigv4.md "Framing"), parsed from bytes without its CRLF:
  * `hex-size` in unsigned mode, `hex-size;chunk-signature=<64 hex>` in signed modes.
  */
 import { S3Error } from "@osp/errors";
@@ -12,7 +12,7 @@ const MAX_HEX_DIGITS = 16;
  * Parses the chunk header in `line[start, end)` and returns the chunk size (0 = the terminal chunk). Sizes
  * are hex of either case (SDKs send lower-case). With `signatureOut` (signed modes) the line must carry
  * exactly the `chunk-signature` extension, whose 32 bytes are decoded into `signatureOut`; without it
- * (unsigned mode) every extension is refused. Malformed framing is 400 IncompleteBody (docs/protocol.md
+ * (unsigned mode) every extension is refused. Malformed framing is 400 IncompleteBody (docs/s3-sigv4.md
  * "Framing").
  */
 export function parseChunkHeader(

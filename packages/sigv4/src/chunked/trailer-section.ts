@@ -1,5 +1,5 @@
 /**
- * The trailer section after the terminal chunk (docs/protocol.md "Trailers"): `name:value` lines, in
+ * The trailer section after the terminal chunk (docs/s3-sigv4.md "Trailers"): `name:value` lines, in
  * signed-trailer mode ended by `x-amz-trailer-signature`, then an empty line. Lines arrive one by one
  * (without CRLF) from the decoder; `verify` gives the verdict once the section has ended.
  *
@@ -99,7 +99,7 @@ export class TrailerSection {
     for (const [seen] of this.trailers)
       if (seen === name) throw malformedTrailer(`trailer ${name} appears twice`);
     this.trailers.push([name, value]);
-    // The signed text is `name:value\n` per trailer, LF only (docs/protocol.md "Chunk signatures"), in
+    // The signed text is `name:value\n` per trailer, LF only (docs/s3-sigv4.md "Chunk signatures"), in
     // received order.
     const text = `${name}:${value}\n`;
     if (this.#signing !== null) this.#signedText += text;

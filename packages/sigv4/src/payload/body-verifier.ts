@@ -2,7 +2,7 @@
  * The common shape of every streaming body check (aws-chunked decoding, hex payload hash, Content-MD5,
  * x-amz-checksum-* headers, length).
  *
- * Hold-back contract (docs/protocol.md "Hold-back"): decoded bytes are released through `emit` as soon as
+ * Hold-back contract (docs/s3-sigv4.md "Hold-back"): decoded bytes are released through `emit` as soon as
  * they may be forwarded, except a held-back tail (`HELD_BACK_BYTES`): the final bytes are released only by
  * `end()` after the last verdict passed, so a consumer that forwards with Content-Length = decoded length can
  * never complete a bad body upstream; on any throw it must destroy the upstream request.

@@ -1,4 +1,4 @@
-/** Content-MD5 (RFC 1864) as S3 checks it (docs/protocol.md "Checksums"). */
+/** Content-MD5 (RFC 1864) as S3 checks it (docs/s3-sigv4.md "Checksums"). */
 import { S3Error } from "@osp/errors";
 
 /** Canonical base64 of 16 bytes: 22 characters then `==`. */

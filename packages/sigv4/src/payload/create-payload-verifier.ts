@@ -1,5 +1,5 @@
 /**
- * Checks of a plain (non-aws-chunked) request body while it streams (docs/protocol.md "x-amz-content-sha256",
+ * Checks of a plain (non-aws-chunked) request body while it streams (docs/s3-sigv4.md "x-amz-content-sha256",
  * "Checksums", "Hold-back"):
  * the hex `x-amz-content-sha256`, Content-MD5, `x-amz-checksum-*` headers and the length, with the hold-back
  * of `BodyVerifier`.

@@ -1,6 +1,6 @@
 /**
  * The digests a request declares in its headers for its (decoded) body: the hex `x-amz-content-sha256`,
- * Content-MD5 and `x-amz-checksum-*` (docs/protocol.md "Checksums"). Fed the body's bytes, then asked for a
+ * Content-MD5 and `x-amz-checksum-*` (docs/s3-sigv4.md "Checksums"). Fed the body's bytes, then asked for a
  * verdict. Shared by the plain-body verifier and the aws-chunked decoder (whose header checksums cover the
  * decoded data, like its trailers).
  */

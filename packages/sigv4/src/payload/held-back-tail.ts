@@ -1,5 +1,5 @@
 /**
- * The hold-back (docs/protocol.md "Hold-back"): the last decoded byte(s) of a body are kept until every
+ * The hold-back (docs/s3-sigv4.md "Hold-back"): the last decoded byte(s) of a body are kept until every
  * verdict on it has passed, so an upstream request sent with Content-Length = decoded length can never
  * complete with a bad body; on failure the consumer destroys the upstream request instead.
  */
