@@ -3,26 +3,18 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { type Cache, createCache } from "@osp/cache";
-import { type RedisServer, startRedis } from "@osp/testkit";
+import { test } from "node:test";
+import { createCache } from "@osp/cache";
+import { startRedis } from "@osp/testkit";
 import type { ClientCredential } from "../src/identity/credential.js";
 import {
   createConfigCredentials,
   createCredentialSource,
   createCredentialStore,
 } from "../src/identity/credential-sources.js";
-import { recordingLogger, redisCache, silentLogger, testConfig, uniquePrefix } from "./helpers.js";
+import { recordingLogger, redisForFile, silentLogger, testConfig } from "./helpers.js";
 
-let redis: RedisServer;
-const caches: Cache[] = [];
-before(async () => {
-  redis = await startRedis();
-});
-after(async () => {
-  await Promise.all(caches.map((c) => c.close()));
-  await redis.stop();
-});
+const redis = redisForFile();
 
 const dir = mkdtempSync(join(tmpdir(), "osp-identity-"));
 let hooks = 0;
@@ -79,8 +71,7 @@ test("sources are asked in order (config, Redis store, hook), and answers from t
   const config = testConfig(
     `${CONFIG_CREDENTIALS}identity: { hook: "${hook.file}", secretsKey: "${secretsKey}" }`,
   );
-  const cache = redisCache(redis.url, uniquePrefix());
-  caches.push(cache);
+  const cache = redis.cache();
   assert.ok(await cache.waitUntilUp(5_000));
   const store = createCredentialStore(config, cache);
   assert.ok(store !== null);
@@ -124,8 +115,7 @@ test("a key longer than 128 characters is unknown without asking the hook", asyn
   const long = "K".repeat(129);
   const limit = "L".repeat(128);
   const hook = hookModule({ [long]: "long-secret-1", [limit]: "limit-secret-1" });
-  const cache = createCache({ l1MaxEntries: 1_000, log: silentLogger() });
-  caches.push(cache);
+  const cache = redis.track(createCache({ l1MaxEntries: 1_000, log: silentLogger() }));
   const source = await createCredentialSource(
     testConfig(`identity: { hook: "${hook.file}" }`),
     cache,
@@ -144,8 +134,7 @@ test("a hook that throws anything, or answers nonsense, is a logged 503, never a
     ODDKEY: { secret: "wrong field" },
   });
   const config = testConfig(`identity: { hook: "${hook.file}" }`);
-  const cache = createCache({ l1MaxEntries: 100, log: silentLogger() });
-  caches.push(cache);
+  const cache = redis.track(createCache({ l1MaxEntries: 100, log: silentLogger() }));
   const log = recordingLogger();
   const source = await createCredentialSource(config, cache, log);
   for (const key of ["NULLKEY", "TEXTKEY", "ODDKEY"]) {
@@ -175,8 +164,7 @@ test("a hook that throws anything, or answers nonsense, is a logged 503, never a
 test("with Redis down, a stored key is a 503 when no hook can answer, and the hook's answer when one can", async () => {
   const own = await startRedis();
   const secretsKey = randomBytes(32).toString("hex");
-  const cache = redisCache(own.url, uniquePrefix());
-  caches.push(cache);
+  const cache = redis.cache(own.url);
   assert.ok(await cache.waitUntilUp(5_000));
   await own.kill();
   const withoutHook = await createCredentialSource(
@@ -192,8 +180,7 @@ test("with Redis down, a stored key is a 503 when no hook can answer, and the ho
     },
   );
   const hook = hookModule({ STOREDKEY: "from-the-hook-1" });
-  const otherCache = redisCache(own.url, uniquePrefix());
-  caches.push(otherCache);
+  const otherCache = redis.cache(own.url);
   const withHook = await createCredentialSource(
     testConfig(`identity: { hook: "${hook.file}", secretsKey: "${secretsKey}" }`),
     otherCache,

@@ -1,28 +1,18 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import type { Cache } from "@osp/cache";
-import { type RedisServer, startRedis } from "@osp/testkit";
 import { CredentialStore, parseSecretsKey } from "../src/identity/credential-store.js";
-import { redisCache, uniquePrefix } from "./helpers.js";
+import { redisCache, redisForFile, uniquePrefix } from "./helpers.js";
 
-let redis: RedisServer;
-const caches: Cache[] = [];
-before(async () => {
-  redis = await startRedis();
-});
-after(async () => {
-  await Promise.all(caches.map((c) => c.close()));
-  await redis.stop();
-});
+const redis = redisForFile();
 
 /** A store on a fresh prefix of the test's Redis, and the cache it writes through. */
 async function storeWith(
   key: Buffer,
   prefix = uniquePrefix(),
 ): Promise<{ store: CredentialStore; cache: Cache }> {
-  const cache = redisCache(redis.url, prefix);
-  caches.push(cache);
+  const cache = redis.track(redisCache(redis.url, prefix));
   assert.ok(await cache.waitUntilUp(5_000), "redis is up");
   // `onChange` drops the key from the workers' credential caches: none here.
   const store = new CredentialStore(cache, key, async () => {});

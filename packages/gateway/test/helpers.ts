@@ -1,8 +1,10 @@
 /** What the gateway's unit tests share: loggers, a Redis-backed cache per test, configs. */
 import { randomUUID } from "node:crypto";
+import { after, before } from "node:test";
 import { type Cache, createCache } from "@osp/cache";
 import { type Config, compileConfig } from "@osp/config";
 import { createLogger, type Logger } from "@osp/log";
+import { type RedisServer, startRedis } from "@osp/testkit";
 
 export interface LoggedLine {
   readonly level: string;
@@ -34,6 +36,40 @@ export function redisCache(url: string, keyPrefix: string): Cache {
 }
 
 export const uniquePrefix = (): string => `gw-${randomUUID().slice(0, 8)}:`;
+
+/**
+ * A private redis-server for the calling test file, started before its tests and stopped after them, with
+ * every cache made through it (or handed to `track`) closed first.
+ */
+export function redisForFile(): {
+  readonly url: string;
+  /** A Redis-mode cache on `url` (default: this file's server) under a fresh key prefix. */
+  cache(url?: string): Cache;
+  /** Closes `cache` with the others at the end; returns it. */
+  track(cache: Cache): Cache;
+} {
+  let server: RedisServer | null = null;
+  const caches: Cache[] = [];
+  before(async () => {
+    server = await startRedis();
+  });
+  after(async () => {
+    await Promise.all(caches.map((c) => c.close()));
+    await server?.stop();
+  });
+  const files = {
+    get url(): string {
+      if (server === null) throw new Error("redis is not started yet");
+      return server.url;
+    },
+    cache: (url?: string): Cache => files.track(redisCache(url ?? files.url, uniquePrefix())),
+    track(cache: Cache): Cache {
+      caches.push(cache);
+      return cache;
+    },
+  };
+  return files;
+}
 
 /** A config with one endpoint and bucket `data`, plus `extra` YAML at the top level. */
 export function testConfig(extra = "", endpointUrl = "http://127.0.0.1:9"): Config {
