@@ -4,13 +4,20 @@
  * AWS SDK clients pointed at the worker. Everything on 127.0.0.1, ports chosen by the OS.
  */
 import assert from "node:assert/strict";
-import { createServer, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { HeadObjectCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { compileConfig } from "@osp/config";
 import { startWorker, type Worker } from "@osp/gateway";
 import { createLogger, type Logger, type LogLevel } from "@osp/log";
 import { deriveSigningKey, encodeAwsChunked, formatAmzDate, signRequest } from "@osp/sigv4";
-import { closeServer, listenOnLoopback, type S3rverUpstream, startRadosgw, startS3rver } from "@osp/testkit";
+import {
+  type Recorded,
+  type S3rverUpstream,
+  startRadosgw,
+  startRecordingProxy,
+  startS3rver,
+} from "@osp/testkit";
+
+export { type Recorded, startRecordingProxy } from "@osp/testkit";
 
 export const ALICE = { accessKeyId: "ALICEACCESSKEY01", secretAccessKey: "alice-secret-key-0123456789" };
 export const BOB = { accessKeyId: "BOBACCESSKEY0001", secretAccessKey: "bob-secret-key-0123456789" };
@@ -222,54 +229,6 @@ export async function rejectsWith(promise: Promise<unknown>, name: string, statu
 }
 
 /** What a recording proxy saw of one request. */
-export interface Recorded {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingHttpHeaders;
-}
-
-/**
- * A pass-through HTTP proxy to `target` that records each request's method, path and headers as the gateway
- * sent them (stores such as the bearer-checking one keep no headers themselves). `exact`: the Host header and
- * a bodiless request's framing go on as received (Node would make the latter chunked), which a store checking
- * signatures (radosgw) or refusing Transfer-Encoding (s3rver) needs.
- */
-export async function startRecordingProxy(
-  target: string,
-  recorded: Recorded[],
-  options: { exact?: boolean } = {},
-): Promise<{ url: string; close(): Promise<void> }> {
-  const to = new URL(target);
-  const server = createServer((req, res) => {
-    recorded.push({ method: req.method ?? "", url: req.url ?? "", headers: { ...req.headers } });
-    const headers = { ...req.headers, host: options.exact === true ? req.headers.host : to.host };
-    if (
-      options.exact === true &&
-      headers["content-length"] === undefined &&
-      headers["transfer-encoding"] === undefined
-    ) {
-      headers["content-length"] = "0";
-    }
-    const upstream = httpRequest(
-      {
-        host: to.hostname,
-        port: to.port,
-        method: req.method,
-        path: req.url,
-        headers,
-      },
-      (upstreamRes) => {
-        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-        upstreamRes.pipe(res);
-      },
-    );
-    upstream.on("error", () => res.destroy());
-    req.pipe(upstream);
-  });
-  const port = await listenOnLoopback(server);
-  return { url: `http://127.0.0.1:${port}`, close: () => closeServer(server) };
-}
-
 /** The stored object's size, or null when the store has no such object. */
 export async function storedSize(stack: Stack, key: string): Promise<number | null> {
   try {

@@ -5,8 +5,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import diagnosticsChannel from "node:diagnostics_channel";
-import { createServer, request as httpRequest, type IncomingHttpHeaders } from "node:http";
-import type { AddressInfo } from "node:net";
+import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { after, before, describe, type TestContext, test } from "node:test";
 import { compileConfig } from "@osp/config";
 import { signRequest } from "@osp/sigv4";
@@ -16,6 +15,7 @@ import {
   type S3rverUpstream,
   startBearerCheckingUpstream,
   startFakeIamServer,
+  startRecordingProxy,
   startS3rver,
 } from "@osp/testkit";
 import type { Authorizer } from "../src/authorization/rules.js";
@@ -28,31 +28,8 @@ const ALICE = { accessKeyId: "ALICEKEY", secretAccessKey: "alice-secret-1234" };
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 /** Forwards every request to `target`, noting `upstream:<method> <path>` in `events` first. */
-async function recordingProxy(
-  target: string,
-  events: string[],
-): Promise<{ url: string; close(): Promise<void> }> {
-  const to = new URL(target);
-  const server = createServer((req, res) => {
-    events.push(`upstream:${req.method} ${req.url}`);
-    const out = httpRequest(
-      { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    req.pipe(out);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+function recordingProxy(target: string, events: string[]): Promise<{ url: string; close(): Promise<void> }> {
+  return startRecordingProxy(target, { push: (r) => events.push(`upstream:${r.method} ${r.url}`) });
 }
 
 /** A request as an SDK sends it: SigV4 header auth over the body's SHA-256, or unsigned. */

@@ -12,6 +12,7 @@ export {
 } from "./fake-iam-server.js";
 export { closeServer, listenOnLoopback } from "./listen-on-loopback.js";
 export { type RadosgwUpstream, radosgwAvailable, startRadosgw } from "./radosgw.js";
+export { type Recorded, startRecordingProxy } from "./recording-proxy.js";
 export {
   type RedisClusterServer,
   type RedisSentinelServer,
