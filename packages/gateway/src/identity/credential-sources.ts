@@ -124,6 +124,10 @@ function hookCredential(accessKeyId: string, result: HookResult, log: Logger): C
   return freezeCredential(accessKeyId, result.secretAccessKey, result.principal ?? accessKeyId, groups);
 }
 
+/**
+ * A cached credential, holding strings of its own: the key id is already the lookup's copy; a hook's secret
+ * or principal may be built from larger strings (`ownCopy`).
+ */
 function freezeCredential(
   accessKeyId: string,
   secretAccessKey: string,
@@ -131,7 +135,7 @@ function freezeCredential(
   groups: readonly string[],
 ): ClientCredential {
   return Object.freeze({
-    accessKeyId: ownCopy(accessKeyId),
+    accessKeyId,
     secretAccessKey: ownCopy(secretAccessKey),
     principal: Object.freeze({ name: ownCopy(principal), groups: Object.freeze([...groups]) }),
   });
@@ -139,9 +143,9 @@ function freezeCredential(
 
 /**
  * The same characters in a string of their own. A key id parsed from a request is a slice of the
- * Authorization header (or query) that V8 keeps whole while the slice lives; a cached credential would
- * hold some 300 bytes of request per entry. Concatenating makes a new string; slicing it off flattens
- * that (a miss costs ~0.1 µs; hits never get here).
+ * Authorization header (or query) that V8 keeps whole while the slice lives; a cache entry keyed by it would
+ * hold some 300 bytes of request. Concatenating makes a new string; slicing it off flattens that (a miss
+ * costs ~0.1 µs; hits never get here).
  */
 function ownCopy(s: string): string {
   return ` ${s}`.slice(1);

@@ -123,9 +123,7 @@ export class Exchange implements RelayHost {
     this.#spoolBuffer = null;
     this.#spoolSent = false;
     res.onAborted(() => this.#onClientAbort());
-    if (body.hasBody) {
-      this.#pump = new BodyPump(body, this.record, options.idleTimeoutMs, () => this.#timedOut("idle"));
-    }
+    if (body.hasBody) this.#openBody();
     if (options.requestTimeoutMs > 0) {
       this.#requestTimer = setTimeout(() => this.#timedOut("request"), options.requestTimeoutMs);
     }

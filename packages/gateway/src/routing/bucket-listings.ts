@@ -121,7 +121,8 @@ export class BucketListings {
       if (instance !== null) headers.push(["ibm-service-instance-id", instance]);
       const bearer = await signUpstream(auth, "GET", "/", "", headers, EMPTY_SHA256, this.#deps.signingKeys);
       // No fresher token to try (one was dropped moments ago for another refusal): the refusal stands.
-      if (refused !== null && bearer === refused.token) return this.#parse(refused.status, Buffer.alloc(0));
+      if (refused !== null && bearer === refused.token)
+        throw new Error(`the store answered ${refused.status}`);
       const response = await sendUpstreamBuffered(
         this.#deps.pools,
         { origin: endpoint.origin, method: "GET", path: "/", headers, body: null },
