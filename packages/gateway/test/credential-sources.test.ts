@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { writeHeapSnapshot } from "node:v8";
 import { createCache } from "@osp/cache";
 import { startRedis } from "@osp/testkit";
 import type { ClientCredential } from "../src/identity/credential.js";
@@ -126,6 +127,56 @@ test("a key longer than 128 characters is unknown without asking the hook", asyn
   assert.equal((await source.lookup(limit))?.secretAccessKey, "limit-secret-1");
   assert.equal(hook.calls(), 1);
 });
+
+test("cached credentials hold flat strings of their own, not views into the request or the hook's answer", async () => {
+  // The hook answers with slices of a long string, as a hook parsing a JSON or HTTP answer would; the key ids
+  // are slices of long Authorization headers, as parsed from requests. V8 keeps a slice's whole parent alive.
+  const file = join(dir, "slicing-hook.mjs");
+  writeFileSync(
+    file,
+    `export function lookupSecret(accessKeyId) {
+  const answer = "x".repeat(200) + "secret-of-" + accessKeyId + "|principal-" + accessKeyId + "|group-" + accessKeyId;
+  const [secret, principal, group] = answer.slice(200).split("|");
+  return { secretAccessKey: secret, principal, groups: [group] };
+}
+`,
+  );
+  const cache = redis.track(createCache({ l1MaxEntries: 10_000, log: silentLogger() }));
+  const source = await createCredentialSource(
+    testConfig(`identity: { hook: "${file}" }`),
+    cache,
+    silentLogger(),
+  );
+  const count = 300;
+  const before = slicedStrings();
+  for (let i = 0; i < count; i++) {
+    const header = `AWS4-HMAC-SHA256 Credential=SLICEDKEY${String(i).padStart(8, "0")}/20261206/us-east-1/s3/aws4_request, ${"h".repeat(200)}`;
+    const keyId = header.slice(28, 45);
+    const found = await source.lookup(keyId);
+    assert.equal(found?.secretAccessKey, `secret-of-${keyId}`);
+    assert.deepEqual(found?.principal, { name: `principal-${keyId}`, groups: [`group-${keyId}`] });
+  }
+  // Four strings a credential (key, secret, principal, group): as views they would add 1,200 sliced strings.
+  const added = slicedStrings() - before;
+  assert.ok(added < count / 3, `${added} sliced strings more after ${count} cached credentials`);
+});
+
+/** How many sliced strings (views into another string) the heap holds, from a heap snapshot. */
+function slicedStrings(): number {
+  const snapshot = JSON.parse(
+    readFileSync(writeHeapSnapshot(join(dir, `${Date.now()}.heapsnapshot`)), "utf8"),
+  ) as {
+    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+    nodes: number[];
+  };
+  const { node_fields: fields, node_types: types } = snapshot.snapshot.meta;
+  const sliced = types[0].indexOf("sliced string");
+  const typeField = fields.indexOf("type");
+  let n = 0;
+  for (let i = typeField; i < snapshot.nodes.length; i += fields.length)
+    if (snapshot.nodes[i] === sliced) n++;
+  return n;
+}
 
 test("a hook that throws anything, or answers nonsense, is a logged 503, never a crash", async () => {
   const hook = hookModule({
