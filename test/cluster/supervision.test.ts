@@ -3,6 +3,7 @@
  * killed under load and replaced, and the crash-loop guard.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
@@ -84,6 +85,11 @@ describe("osp serve: workers, admin listener and supervision", () => {
     );
     const answeredBy = new Set(outcomes.map((o) => o.worker));
     assert.equal(answeredBy.size, 2, "the clients saw two different workers' request ids");
+    // Workers run with osp's young generation size (docs/operations.md "Memory").
+    for (const { pid } of workers.workers) {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      assert.ok(argv.includes("--max-semi-space-size=8") && argv.includes("--expose-gc"), argv.join(" "));
+    }
   });
 
   test("answers 401 on the admin listener without the bearer token, and 200 with it", async () => {

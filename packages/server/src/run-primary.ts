@@ -17,6 +17,7 @@ import { createProcessLogger } from "./process-logger.js";
 import { describeReadiness } from "./readiness.js";
 import { planReload, tlsFingerprint } from "./reload-plan.js";
 import type { RestartPolicyOptions } from "./restart-policy.js";
+import { workerExecArgv } from "./worker-node-flags.js";
 import { WorkerPool } from "./worker-pool.js";
 
 export interface PrimaryOptions {
@@ -71,8 +72,7 @@ export async function runPrimary(configFile: string, options: PrimaryOptions): P
 
   cluster.setupPrimary({
     exec: fileURLToPath(new URL("./worker-main.js", import.meta.url)),
-    // `gc` lets the HTTP front collect request-body copies it has sent on (packages/http/src/body-copies.ts).
-    execArgv: [...process.execArgv, "--expose-gc"],
+    execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS),
   });
   const pool = new WorkerPool(
     {
