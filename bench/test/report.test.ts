@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { renderResults } from "../proxy/report/render.js";
+import { checkTargets } from "../proxy/report/targets.js";
 import type { RoundFigures, SuiteResult, TargetFigures } from "../proxy/results.js";
 
 const benchDir = mkdtempSync(join(tmpdir(), "osp-bench-report-"));
@@ -126,4 +127,42 @@ test("RESULTS.md shows the latest full run, names machine, Node and commit on ev
   assert.match(svg, />get-1k</);
   assert.match(svg, />×0\.400 \(8000 vs 20000\/s\)</);
   assert.match(svg, />×4\.00 \(120 vs 30\.0 µs\)</);
+});
+
+test("the targets table says which targets the run met, missed or did not measure", () => {
+  const r = suite("ddddddd", "2026-11-30T10:00:00.000Z", false);
+  const get = r.scenarios[0]!;
+  const rss = (t: TargetFigures, mib: number): TargetFigures => ({ ...t, rssPerWorkerMiB: mib });
+  const withTargets: SuiteResult = {
+    ...r,
+    scenarios: [
+      { ...get, targets: get.targets.map((t) => (t.target === "osp" ? rss(t, 90) : t)) },
+      {
+        ...get,
+        scenario: "cold-get-1k",
+        targets: get.targets.map((t) => (t.target === "osp" ? rss(t, 150) : rss(t, 200))),
+      },
+    ],
+  };
+  const rows = new Map(checkTargets(withTargets).map((row) => [row.what, row]));
+  // osp 120 µs against nginx's 30: 4×; 8,000 against 20,000 req/s: 0.4×, the bound itself.
+  assert.deepEqual(rows.get("CPU per request ×nginx, get-1k"), {
+    what: "CPU per request ×nginx, get-1k",
+    limit: "≤ 2.8",
+    measured: "4.00",
+    verdict: "missed",
+  });
+  assert.equal(rows.get("req/s ×nginx, get-1k")?.verdict, "met");
+  assert.equal(rows.get("req/s ×nginx, get-8m")?.verdict, "not measured");
+  assert.equal(rows.get("access log µs per line")?.verdict, "not measured", "no ledger in this run");
+  // The largest osp worker, not nginx's: cold-get-1k's 150 MiB.
+  assert.deepEqual(rows.get("worker RSS MiB, every scenario"), {
+    what: "worker RSS MiB, every scenario",
+    limit: "≤ 128",
+    measured: "150 (cold-get-1k)",
+    verdict: "missed",
+  });
+  writeFileSync(join(benchDir, "results", "2026-11-30-ddddddd.json"), JSON.stringify(withTargets));
+  const md = readFileSync(renderResults(benchDir), "utf8");
+  assert.match(md, /\| CPU per request ×nginx, get-1k +\| ≤ 2\.8 +\| 4\.00 +\| missed +\|/);
 });

@@ -9,6 +9,7 @@ import { pathToFileURL } from "node:url";
 import { LEDGER_PARTS, type Ledger, PART_MEANING } from "../ledger.js";
 import type { ScenarioResult, SuiteResult } from "../results.js";
 import { scalingChart, suiteChart } from "./charts.js";
+import { checkTargets } from "./targets.js";
 import { COLUMNS, commitOf, machineOf, num, resultRows } from "./text-table.js";
 
 interface Legacy {
@@ -116,7 +117,20 @@ function suiteSection(r: SuiteResult, heading: string, chart: string): string {
       "",
     );
   }
+  if (r.kind === "suite") out.push(...targetsSection(r));
   return out.join("\n");
+}
+
+/** The cost-per-request targets against this run (targets.ts); docs/architecture.md says why any is missed. */
+function targetsSection(r: SuiteResult): string[] {
+  const rows = checkTargets(r).map((t) => [t.what, t.limit, t.measured, t.verdict]);
+  return [
+    "Targets (one worker against one nginx worker, this run; where one is missed, [docs/architecture.md](../docs/architecture.md#budgets)",
+    '"Budgets" says what the ledger shows remains and why):',
+    "",
+    table(["target", "bound", "measured", "verdict"], rows),
+    "",
+  ];
 }
 
 /**
