@@ -78,6 +78,8 @@ export class HttpExchange implements RequestBody, ResponseWriter {
   #nativePaused: boolean;
   #queued: Buffer[] | null;
   #queuedLast: boolean;
+  /** `lendChunks()` was called: chunks delivered straight from a read are views, not copies. */
+  #lendChunks: boolean;
   #draining: boolean;
   #corkBody: UwsBytes;
   #corkChunk: Uint8Array;
@@ -116,6 +118,7 @@ export class HttpExchange implements RequestBody, ResponseWriter {
     this.#nativePaused = false;
     this.#queued = null;
     this.#queuedLast = false;
+    this.#lendChunks = false;
     this.#draining = false;
     this.#corkBody = "";
     this.#corkChunk = EMPTY;
@@ -157,6 +160,10 @@ export class HttpExchange implements RequestBody, ResponseWriter {
       return;
     }
     this.#flow();
+  }
+
+  lendChunks(): void {
+    this.#lendChunks = true;
   }
 
   pause(): void {
@@ -310,12 +317,17 @@ export class HttpExchange implements RequestBody, ResponseWriter {
     if (this.#discardBody || this.#state === GONE) return;
     const length = data.byteLength;
     if (length === 0 && !isLast) return;
-    // uWS detaches the ArrayBuffer when this callback returns: copy.
-    const chunk = length === 0 ? EMPTY : copyBodyChunk(data, length);
+    // uWS detaches the ArrayBuffer when this callback returns: a chunk delivered now may be lent (a view that
+    // dies with the callback, `lendChunks`); one kept for later is copied.
     if (this.#dataCallback !== null && !this.#paused && this.#queued === null) {
-      this.#deliver(chunk, isLast);
+      const lent = this.#lendChunks && length > 0;
+      this.#deliver(
+        lent ? Buffer.from(data, 0, length) : length === 0 ? EMPTY : copyBodyChunk(data, length),
+        isLast,
+      );
       return;
     }
+    const chunk = length === 0 ? EMPTY : copyBodyChunk(data, length);
     if (this.#queued === null) this.#queued = [chunk];
     else this.#queued.push(chunk);
     if (isLast) this.#queuedLast = true;

@@ -9,6 +9,14 @@ export interface RequestBody {
    * connection can serve its next request) and the callback is not called again.
    */
   onData(cb: (chunk: Buffer, isLast: boolean) => void): void;
+  /**
+   * From now on, a chunk delivered straight from a socket read (not one queued before registration or while
+   * paused) is a view of uWS's receive buffer, valid only until the callback returns: the consumer reads or
+   * copies it before returning and keeps no reference to it (uWS detaches the memory then, and a kept view
+   * reads as empty). For a consumer that copies every byte anyway, this saves a copy and a short-lived
+   * Buffer per read (bench/proxy put-1m: a quarter of osp's CPU per upload).
+   */
+  lendChunks(): void;
   /** Stops delivering chunks and stops reading the socket (TCP flow control reaches the client). */
   pause(): void;
   /** Delivers queued chunks, then reads the socket again unless paused meanwhile. */

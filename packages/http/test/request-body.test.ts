@@ -99,6 +99,65 @@ test("queues the body that arrives before a consumer registers, and loses none o
   assert.equal((await conn.readResponse()).body.toString(), sha256(upload));
 });
 
+test("lent chunks are views that die with their callback; chunks kept for later stay copies", async (t) => {
+  const upload = randomBytes(3 << 20);
+  const kept: Array<{ chunk: Buffer; length: number; lent: boolean }> = [];
+  const server = await startTestServer((_req, body, res) => {
+    res.onAborted(() => {});
+    const hash = createHash("sha256");
+    let delivered = 0;
+    // Lend from the start, registered late: what arrived before registration was queued and is a copy.
+    setTimeout(() => {
+      body.lendChunks();
+      body.onData((chunk, isLast) => {
+        hash.update(chunk);
+        kept.push({ chunk, length: chunk.length, lent: delivered++ > 0 });
+        // Pause now and then: what arrives meanwhile is queued, so it must be a copy too.
+        if (!isLast && delivered % 3 === 0) {
+          body.pause();
+          setTimeout(() => body.resume(), 5);
+        }
+        if (isLast) res.end(hash.digest("hex"));
+      });
+    }, 50);
+  });
+  t.after(() => server.closeAll());
+  const conn = await RawConnection.open(server.port);
+  t.after(() => conn.close());
+  conn.write(requestHead("PUT", "/b/k", [`Content-Length: ${upload.length}`]));
+  conn.write(upload);
+  assert.equal(
+    (await conn.readResponse()).body.toString(),
+    sha256(upload),
+    "read in the callback, every byte is right",
+  );
+  // Kept past its callback, a lent view is empty (uWS detached its memory); a copy still holds its bytes.
+  const views = kept.filter((k) => k.length > 0 && k.chunk.length === 0);
+  const copies = kept.filter((k) => k.length > 0 && k.chunk.length === k.length);
+  assert.equal(views.length + copies.length, kept.filter((k) => k.length > 0).length);
+  assert.ok(views.length > 0, "some chunks were lent");
+  assert.ok(copies.length > 0, "the queued chunks were copies");
+  assert.equal(kept[0]!.chunk.length, kept[0]!.length, "the chunk queued before registration is a copy");
+});
+
+test("without lendChunks every chunk is a copy the consumer may keep", async (t) => {
+  const upload = randomBytes(2 << 20);
+  const server = await startTestServer((_req, body, res) => {
+    res.onAborted(() => {});
+    const parts: Buffer[] = [];
+    body.onData((chunk, isLast) => {
+      parts.push(chunk);
+      if (isLast) res.end(sha256(Buffer.concat(parts)));
+    });
+  });
+  t.after(() => server.closeAll());
+  const conn = await RawConnection.open(server.port);
+  t.after(() => conn.close());
+  conn.write(requestHead("PUT", "/b/k", [`Content-Length: ${upload.length}`]));
+  conn.write(upload);
+  assert.equal((await conn.readResponse()).body.toString(), sha256(upload));
+});
+
 test("decodes a chunked request body and reports it as a body", async (t) => {
   let hasBody: boolean | null = null;
   const server = await startTestServer((_req, body, res) => {

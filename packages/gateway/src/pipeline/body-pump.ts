@@ -60,7 +60,14 @@ export class BodyPump {
       if (filled !== length) throw new S3Error("IncompleteBody");
       return buffer.subarray(0, length);
     };
-    return new Promise((resolve, reject) => this.#pump(plan, keep, () => resolve(complete()), reject));
+    return new Promise((resolve, reject) => {
+      // Inline, every byte is read (hashed, decoded) and copied into `buffer` before the chunk's callback
+      // returns, and verifiers keep only copies (the held-back tail, a header line cut by a read): the socket's
+      // own memory can be lent for the callback instead of copied first. A pooled verifier takes the chunk's
+      // memory to its thread, so it gets copies.
+      if (plan.pooledVerifier === null) this.#body.lendChunks();
+      this.#pump(plan, keep, () => resolve(complete()), reject);
+    });
   }
 
   /**
