@@ -15,7 +15,7 @@ export function workerExecArgv(
   nodeOptions: string | undefined,
 ): string[] {
   const flags = [...primaryExecArgv, "--expose-gc"];
-  const operatorFlags = [...primaryExecArgv, ...(nodeOptions ?? "").split(" ")];
+  const operatorFlags = [...primaryExecArgv, ...(nodeOptions ?? "").split(/\s+/)];
   if (!operatorFlags.some(setsSemiSpace)) flags.push(`--max-semi-space-size=${WORKER_SEMI_SPACE_MIB}`);
   return flags;
 }

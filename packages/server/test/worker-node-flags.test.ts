@@ -22,7 +22,7 @@ test("a semi-space size the operator chose, in any spelling or in NODE_OPTIONS, 
   ]) {
     assert.deepEqual(workerExecArgv([flag], undefined), [flag, "--expose-gc"], flag);
     assert.deepEqual(
-      workerExecArgv([], `--enable-source-maps ${flag}`),
+      workerExecArgv([], `--enable-source-maps\t ${flag}`),
       ["--expose-gc"],
       `NODE_OPTIONS ${flag}`,
     );

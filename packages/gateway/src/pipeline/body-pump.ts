@@ -26,6 +26,8 @@ export class BodyPump {
   #pending: Buffer[] | null;
   #pendingLast: boolean;
   #consumer: Consumer | null;
+  /** `spool` asked for lent chunks (RequestBody.lendChunks): views that die with their callback. */
+  #lent: boolean;
 
   /** `onIdle`: the body was silent for `idleTimeoutMs`. */
   constructor(body: RequestBody, record: RequestRecord, idleTimeoutMs: number, onIdle: () => void) {
@@ -37,6 +39,7 @@ export class BodyPump {
     this.#pending = null;
     this.#pendingLast = false;
     this.#consumer = null;
+    this.#lent = false;
     // Armed first: a body that has already ended delivers its last chunk at once, which clears the timer.
     this.#armIdleTimer();
     body.onData((chunk, last) => this.#onData(chunk, last));
@@ -65,7 +68,10 @@ export class BodyPump {
       // returns, and verifiers keep only copies (the held-back tail, a header line cut by a read): the socket's
       // own memory can be lent for the callback instead of copied first. A pooled verifier takes the chunk's
       // memory to its thread, so it gets copies.
-      if (plan.pooledVerifier === null) this.#body.lendChunks();
+      if (plan.pooledVerifier === null) {
+        this.#body.lendChunks();
+        this.#lent = true;
+      }
       this.#pump(plan, keep, () => resolve(complete()), reject);
     });
   }
@@ -76,6 +82,8 @@ export class BodyPump {
    * held back until `end()`).
    */
   stream(plan: BodyPlan, upstream: UpstreamBody, failed: (err: unknown) => void): void {
+    // The upstream socket keeps what it cannot write at once: lent chunks (spool) must never reach it.
+    if (this.#lent) throw new S3Error("InternalError", undefined, { source: "internal" });
     const emit = (data: Buffer): void => {
       if (!upstream.write(data)) {
         this.#body.pause();
