@@ -4,7 +4,8 @@
  * collect request-body copies it has sent on (packages/http/src/body-copies.ts); and a young generation of
  * `WORKER_SEMI_SPACE_MIB` semi-spaces unless the operator chose a size, on the command line or in
  * NODE_OPTIONS. V8's default on 64-bit machines grows each of its two semi-spaces to 16 MiB under osp's
- * allocation rate; 8 MiB gave 16–27 MiB less RSS a worker in `bench/proxy` with no measurable CPU cost.
+ * allocation rate; 8 MiB gave 3–5 MiB less RSS a worker under small GETs and 20–27 under the cold-key load
+ * in `bench/proxy`, with no measurable CPU cost.
  */
 
 /** MiB of each of the young generation's two semi-spaces, V8's `--max-semi-space-size`. */
