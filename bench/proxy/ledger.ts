@@ -208,8 +208,29 @@ function partOfFrame(sym: string, above: readonly Frame[]): LedgerPart | null {
   }
 }
 
-/** The part a user-space stack belongs to: its nearest osp frame, else uWS, Node's streams, or runtime. */
+/**
+ * The part whose socket a stack is working on, from the native frames between the leaf and the first
+ * JavaScript frame: Node's stream wrap (upstream client) or uWS (HTTP front). Those names come from the
+ * binaries and are exact; a JIT frame's name comes from a perf map that goes stale when V8 moves or frees
+ * code (a put-1m profile showed the upstream body's write under frames named `#parseHead` and
+ * `writeAccessLine`).
+ */
+function socketOwner(frames: readonly Frame[]): LedgerPart | null {
+  for (const f of frames) {
+    if (f.sym.startsWith("JS:") || GC.test(f.sym)) return null;
+    if (/LibuvStreamWrap|^uv__(read|write|stream_io)|^uv_try_write/.test(f.sym)) return "upstream client";
+    if (f.dso.includes("uws_") || /^__(libc_)?(recv|send)$/.test(f.sym)) return "HTTP front";
+  }
+  return null;
+}
+
+/**
+ * The part a user-space stack belongs to: the socket its native frames work on, else its nearest osp frame,
+ * else uWS, Node's streams, or runtime.
+ */
 function partOfStack(frames: readonly Frame[]): { part: LedgerPart; fn: string | null } {
+  const owner = socketOwner(frames);
+  if (owner !== null) return { part: owner, fn: null };
   for (let i = 0; i < frames.length; i++) {
     const f = frames[i] as Frame;
     if (GC.test(f.sym)) return { part: "GC", fn: null };
