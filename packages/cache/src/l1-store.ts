@@ -97,6 +97,36 @@ export const DEFAULT_L1_MAX_BYTES = 16 * 2 ** 20;
  */
 const NEGATIVE_SHARE = 1 / 8;
 
+/**
+ * A position in a Map's insertion order kept between calls: a live iterator (it sees entries added and skips
+ * entries deleted meanwhile), restarted at the oldest entry once it has passed the end. A fresh iterator on
+ * every call would cost O(entries deleted so far): V8's ordered hash table keeps a deleted entry's slot until
+ * it rehashes, and every new iterator walks the holes at the front (measured: 28 µs an eviction in a full
+ * 16 MiB L1 under bench/proxy cold-get-1k). The price: after the map rehashes, the iterator keeps the old
+ * table alive until its next step (at most one table, freed by the next eviction).
+ */
+class Hand<V> {
+  readonly #map: Map<string, V>;
+  #iterator: Iterator<[string, V]> | null = null;
+
+  constructor(map: Map<string, V>) {
+    this.#map = map;
+  }
+
+  /** The entry under the hand, moving it on; null when the map is empty. */
+  next(): [string, V] | null {
+    const step = this.#iterator?.next();
+    if (step !== undefined && step.done !== true) return step.value;
+    this.#iterator = this.#map.entries();
+    const first = this.#iterator.next();
+    return first.done === true ? null : first.value;
+  }
+
+  restart(): void {
+    this.#iterator = null;
+  }
+}
+
 export class L1Store {
   readonly #map = new Map<string, L1Entry>();
   readonly #maxEntries: number;
@@ -106,6 +136,10 @@ export class L1Store {
   readonly #negatives = new Map<string, L1Entry>();
   #bytes = 0;
   #negativeBytes = 0;
+  /** The eviction clock's hand over `#map`. */
+  readonly #hand = new Hand(this.#map);
+  /** The hand over `#negatives`: always at the oldest negative entry. */
+  readonly #negativeHand = new Hand(this.#negatives);
 
   constructor(maxEntries: number, maxBytes: number = DEFAULT_L1_MAX_BYTES) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) {
@@ -153,8 +187,9 @@ export class L1Store {
     if (negative) {
       if (bytes > this.#maxNegativeBytes) return;
       while (this.#negativeBytes + bytes > this.#maxNegativeBytes) {
-        const oldest = this.#negatives.keys().next().value as string;
-        this.delete(oldest);
+        const oldest = this.#negativeHand.next();
+        if (oldest === null) break;
+        this.delete(oldest[0]);
       }
     }
     while (
@@ -182,6 +217,8 @@ export class L1Store {
   clear(): void {
     this.#map.clear();
     this.#negatives.clear();
+    this.#hand.restart();
+    this.#negativeHand.restart();
     this.#bytes = 0;
     this.#negativeBytes = 0;
   }
@@ -194,9 +231,16 @@ export class L1Store {
     }
   }
 
+  /**
+   * Second chance: the entry under the clock hand leaves unless a hit marked it since the hand last passed;
+   * a marked one is unmarked and moved to the end. Bounded: after one full pass every mark is cleared, so
+   * the loop ends within size + 1 steps.
+   */
   #evictOne(): void {
-    // Bounded: after one full pass every flag is cleared, so the loop ends within size + 1 steps.
-    for (const [id, entry] of this.#map) {
+    for (;;) {
+      const step = this.#hand.next();
+      if (step === null) return;
+      const [id, entry] = step;
       this.#map.delete(id);
       if (!entry.referenced) {
         this.#uncount(id, entry);

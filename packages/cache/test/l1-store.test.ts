@@ -147,3 +147,108 @@ test("random sets, gets, deletes and clears leave no bytes counted once every id
     assert.equal(store.negativeBytes, 0);
   }
 });
+
+/**
+ * The store's eviction order against a plain model of it: second chance over insertion order (a hit entry
+ * is unmarked and moved to the end once instead of leaving), negatives oldest first within their share.
+ */
+class ModelStore {
+  readonly order: string[] = [];
+  readonly negatives: string[] = [];
+  readonly entries = new Map<string, { bytes: number; negative: boolean; referenced: boolean }>();
+  bytes = 0;
+  negativeBytes = 0;
+  constructor(
+    readonly maxEntries: number,
+    readonly maxBytes: number,
+  ) {}
+  get maxNegativeBytes() {
+    return Math.floor(this.maxBytes / 8);
+  }
+  get(id: string) {
+    const e = this.entries.get(id);
+    if (e !== undefined) e.referenced = true;
+  }
+  delete(id: string) {
+    const e = this.entries.get(id);
+    if (e === undefined) return;
+    this.entries.delete(id);
+    this.order.splice(this.order.indexOf(id), 1);
+    this.bytes -= e.bytes;
+    if (e.negative) {
+      this.negativeBytes -= e.bytes;
+      this.negatives.splice(this.negatives.indexOf(id), 1);
+    }
+  }
+  set(id: string, value: unknown) {
+    this.delete(id);
+    const bytes = entryBytes(id, value);
+    const negative = value === null;
+    if (bytes > this.maxBytes || (negative && bytes > this.maxNegativeBytes)) return;
+    while (negative && this.negativeBytes + bytes > this.maxNegativeBytes) this.delete(this.negatives[0]!);
+    while (
+      this.order.length > 0 &&
+      (this.order.length >= this.maxEntries || this.bytes + bytes > this.maxBytes)
+    ) {
+      const oldest = this.order.shift()!;
+      const e = this.entries.get(oldest)!;
+      if (e.referenced) {
+        e.referenced = false;
+        this.order.push(oldest);
+      } else {
+        this.order.unshift(oldest);
+        this.delete(oldest);
+      }
+    }
+    this.entries.set(id, { bytes, negative, referenced: false });
+    this.order.push(id);
+    this.bytes += bytes;
+    if (negative) {
+      this.negatives.push(id);
+      this.negativeBytes += bytes;
+    }
+  }
+}
+
+test("evicts in the order of second chance over insertion order, however long it runs", () => {
+  // xorshift32, its high bits scaled: the low bits of a plain LCG repeat too soon for ids and operations.
+  let seed = 11;
+  const random = (n: number) => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return Math.floor(((seed >>> 0) / 2 ** 32) * n);
+  };
+  const perEntry = entryBytes("id:0000", credential(0));
+  for (let run = 0; run < 10; run++) {
+    const store = new L1Store(100, perEntry * 60);
+    const model = new ModelStore(100, perEntry * 60);
+    for (let op = 0; op < 5_000; op++) {
+      const id = `id:${String(random(300)).padStart(4, "0")}`;
+      const kind = random(100);
+      if (kind < 55) {
+        const value = random(4) === 0 ? null : credential(random(1000));
+        store.set(id, entry(value));
+        model.set(id, value);
+      } else if (kind < 90) {
+        store.get(id);
+        model.get(id);
+      } else if (kind < 99 || random(20) > 0) {
+        store.delete(id);
+        model.delete(id);
+      } else {
+        store.clear();
+        for (const kept of [...model.order]) model.delete(kept);
+      }
+      assert.deepEqual(
+        [store.size, store.bytes, store.negativeBytes],
+        [model.order.length, model.bytes, model.negativeBytes],
+        `run ${run}, operation ${op}`,
+      );
+    }
+    for (let i = 0; i < 300; i++) {
+      const id = `id:${String(i).padStart(4, "0")}`;
+      assert.equal(store.get(id) !== undefined, model.entries.has(id), id);
+    }
+  }
+});
