@@ -1,13 +1,14 @@
 /**
  * `make bench-micro`: the SigV4 micro-benchmarks (verification, key derivation, signing, aws-chunked
- * decoding, checksums), the per-request bookkeeping (access log line, metrics) and the CORS step. `--only
- * verify,chunked,bookkeeping,cors` runs some of them. Prints a table and writes
+ * decoding, checksums), the per-request bookkeeping (access log line, metrics), the CORS step and the caches
+ * once full. `--only verify,chunked,bookkeeping,cors,caches` runs some of them. Prints a table and writes
  * `bench/results/micro-<date>-<commit>.json` with the machine, Node version and commit, so figures are never
  * copied by hand.
  */
 import { join } from "node:path";
 import { gitCommit, machineLine, today, writeResultsFile } from "../common/run-info.js";
 import { benchBookkeeping } from "./access-log.js";
+import { benchCaches } from "./caches.js";
 import { benchChunked } from "./chunked.js";
 import { benchCors } from "./cors.js";
 import { benchVerify } from "./verify.js";
@@ -26,6 +27,7 @@ const suites: Array<[string, () => Promise<Row[]>]> = [
   ["chunked", benchChunked],
   ["bookkeeping", benchBookkeeping],
   ["cors", benchCors],
+  ["caches", benchCaches],
 ];
 const rows: Row[] = [];
 for (const [name, run] of suites) if (only === null || only.has(name)) rows.push(...(await run()));

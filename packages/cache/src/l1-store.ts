@@ -6,6 +6,8 @@
  * O(1) amortized (each re-insertion consumes a flag some hit set).
  */
 
+import { MapHand } from "./map-hand.js";
+
 export class L1Entry {
   /** Set by a hit, cleared when eviction passes over the entry (second chance). */
   referenced = false;
@@ -97,36 +99,6 @@ export const DEFAULT_L1_MAX_BYTES = 16 * 2 ** 20;
  */
 const NEGATIVE_SHARE = 1 / 8;
 
-/**
- * A position in a Map's insertion order kept between calls: a live iterator (it sees entries added and skips
- * entries deleted meanwhile), restarted at the oldest entry once it has passed the end. A fresh iterator on
- * every call would cost O(entries deleted so far): V8's ordered hash table keeps a deleted entry's slot until
- * it rehashes, and every new iterator walks the holes at the front (measured: 28 µs an eviction in a full
- * 16 MiB L1 under bench/proxy cold-get-1k). The price: after the map rehashes, the iterator keeps the old
- * table alive until its next step (at most one table, freed by the next eviction).
- */
-class Hand<V> {
-  readonly #map: Map<string, V>;
-  #iterator: Iterator<[string, V]> | null = null;
-
-  constructor(map: Map<string, V>) {
-    this.#map = map;
-  }
-
-  /** The entry under the hand, moving it on; null when the map is empty. */
-  next(): [string, V] | null {
-    const step = this.#iterator?.next();
-    if (step !== undefined && step.done !== true) return step.value;
-    this.#iterator = this.#map.entries();
-    const first = this.#iterator.next();
-    return first.done === true ? null : first.value;
-  }
-
-  restart(): void {
-    this.#iterator = null;
-  }
-}
-
 export class L1Store {
   readonly #map = new Map<string, L1Entry>();
   readonly #maxEntries: number;
@@ -137,9 +109,9 @@ export class L1Store {
   #bytes = 0;
   #negativeBytes = 0;
   /** The eviction clock's hand over `#map`. */
-  readonly #hand = new Hand(this.#map);
+  readonly #hand = new MapHand(this.#map);
   /** The hand over `#negatives`: always at the oldest negative entry. */
-  readonly #negativeHand = new Hand(this.#negatives);
+  readonly #negativeHand = new MapHand(this.#negatives);
 
   constructor(maxEntries: number, maxBytes: number = DEFAULT_L1_MAX_BYTES) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) {

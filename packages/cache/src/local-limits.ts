@@ -1,20 +1,28 @@
 /**
  * Per-process stand-ins for the Redis counters and token buckets, used in memory mode and while Redis
  * is down. Their keys come from clients (presigned URL signatures, access keys), so the maps are bounded:
- * expired entries go first, then the oldest. Losing a counter early lets a URL be used again, which is
+ * expired entries go first, then old ones. Losing a counter early lets a URL be used again, which is
  * the documented degradation of running without (or with a down) Redis.
  */
 
-interface Expiring {
+import { MapHand } from "./map-hand.js";
+
+export interface Expiring {
   expiresAtMs: number;
 }
 
-class BoundedExpiringMap<V extends Expiring> {
+/** Exported for its tests; the package exports `LocalLimits` only. */
+export class BoundedExpiringMap<V extends Expiring> {
   readonly #map = new Map<string, V>();
+  readonly #hand = new MapHand(this.#map);
   readonly #maxEntries: number;
 
   constructor(maxEntries: number) {
     this.#maxEntries = maxEntries;
+  }
+
+  get size(): number {
+    return this.#map.size;
   }
 
   get(key: string, nowMs: number): V | undefined {
@@ -29,17 +37,21 @@ class BoundedExpiringMap<V extends Expiring> {
     this.#map.set(key, value);
   }
 
+  /**
+   * The hand walks the entries oldest first and wraps around: of the next 16 it passes, the expired ones
+   * leave; if the map is still full, so does the first live one it passed. A key that comes back keeps its
+   * place, so the hand meets keys roughly in the order they first came.
+   */
   #evict(nowMs: number): void {
-    // Look at a few of the oldest entries for expired ones; else drop the oldest.
-    let looked = 0;
-    for (const [key, entry] of this.#map) {
+    let victim: string | null = null;
+    for (let looked = 0; looked < 16; looked++) {
+      const step = this.#hand.next();
+      if (step === null) break;
+      const [key, entry] = step;
       if (entry.expiresAtMs <= nowMs) this.#map.delete(key);
-      if (++looked >= 16) break;
+      else victim ??= key;
     }
-    if (this.#map.size >= this.#maxEntries) {
-      const oldest = this.#map.keys().next();
-      if (oldest.done !== true) this.#map.delete(oldest.value);
-    }
+    if (this.#map.size >= this.#maxEntries && victim !== null) this.#map.delete(victim);
   }
 }
 
