@@ -29,6 +29,7 @@ const suites: Array<[string, () => Promise<Row[]>]> = [
   ["cors", benchCors],
   ["caches", benchCaches],
 ];
+const startedAt = new Date().toISOString();
 const rows: Row[] = [];
 for (const [name, run] of suites) if (only === null || only.has(name)) rows.push(...(await run()));
 const { commit } = gitCommit();
@@ -42,6 +43,8 @@ if (!quick) {
   const file = writeResultsFile(join(import.meta.dirname, "..", "..", "results"), `micro-${date}-${commit}`, {
     kind: "micro",
     date,
+    // Orders runs of one day (the report takes the latest); older files have only the date.
+    startedAt,
     commit,
     node: process.version,
     machine,

@@ -166,3 +166,27 @@ test("the targets table says which targets the run met, missed or did not measur
   const md = readFileSync(renderResults(benchDir), "utf8");
   assert.match(md, /\| CPU per request ×nginx, get-1k +\| ≤ 2\.8 +\| 4\.00 +\| missed +\|/);
 });
+
+test("the micro-benchmark section shows the run started last, not the last file name of the day", () => {
+  const micro = (commit: string, startedAt: string | undefined) => ({
+    kind: "micro",
+    date: "2026-12-01",
+    ...(startedAt === undefined ? {} : { startedAt }),
+    commit,
+    node: "v20.20.2",
+    machine: "2 × Test CPU 9000, 8 GiB",
+    rows: [{ name: `a row of ${commit}`, unit: "µs", value: 1 }],
+  });
+  const write = (commit: string, startedAt: string | undefined) =>
+    writeFileSync(
+      join(benchDir, "results", `micro-2026-12-01-${commit}.json`),
+      JSON.stringify(micro(commit, startedAt)),
+    );
+  write("eeeeeee", undefined); // written before runs recorded their start
+  write("1111111", "2026-12-01T09:00:00.000Z");
+  write("2222222", "2026-12-01T08:00:00.000Z");
+  const md = readFileSync(renderResults(benchDir), "utf8");
+  const section = md.slice(md.indexOf("## Micro-benchmarks"));
+  assert.match(section, /a row of 1111111/);
+  assert.doesNotMatch(section, /a row of (eeeeeee|2222222)/);
+});

@@ -24,6 +24,8 @@ interface Legacy {
 interface Micro {
   kind: "micro";
   date: string;
+  /** Absent in files written before it was recorded. */
+  startedAt?: string;
   commit: string;
   node: string;
   machine: string;
@@ -42,7 +44,7 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 
 /** Every results file, oldest first (by start time where recorded, else by date and name). */
 function load(dir: string): AnyResult[] {
-  const when = (r: AnyResult) => ("startedAt" in r ? r.startedAt : r.date);
+  const when = (r: AnyResult) => ("startedAt" in r && r.startedAt !== undefined ? r.startedAt : r.date);
   return readdirSync(dir)
     .filter((f) => f.endsWith(".json"))
     .sort()
