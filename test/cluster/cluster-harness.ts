@@ -5,11 +5,10 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort } from "@osp/testkit";
+import { freePort, requestText } from "@osp/testkit";
 import { ALICE } from "../e2e/harness.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -186,30 +185,12 @@ export async function startCluster(
 }
 
 export function adminRequest(port: number, path: string, token?: string): Promise<AdminAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: "127.0.0.1",
-        port,
-        path,
-        headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
-        agent: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString(),
-          }),
-        );
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    req.end();
+  return requestText({
+    host: "127.0.0.1",
+    port,
+    path,
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+    agent: false,
   });
 }
 

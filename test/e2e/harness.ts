@@ -11,6 +11,7 @@ import { createLogger, type Logger, type LogLevel } from "@osp/log";
 import { deriveSigningKey, encodeAwsChunked, formatAmzDate, signRequest } from "@osp/sigv4";
 import {
   type Recorded,
+  requestText,
   type S3rverUpstream,
   startRadosgw,
   startRecordingProxy,
@@ -135,33 +136,18 @@ export async function rawRequest(
   url: string,
   options: { method: string; path: string; headers: Array<[string, string]>; body?: Buffer },
 ): Promise<{ status: number; headers: Record<string, string>; body: string }> {
-  const { request } = await import("node:http");
   const target = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: target.hostname,
-        port: target.port,
-        method: options.method,
-        path: options.path,
-        headers: options.headers.flat() as unknown as Record<string, string>,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers as Record<string, string>,
-            body: Buffer.concat(chunks).toString(),
-          }),
-        );
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    req.end(options.body);
-  });
+  const answer = await requestText(
+    {
+      host: target.hostname,
+      port: target.port,
+      method: options.method,
+      path: options.path,
+      headers: options.headers.flat() as unknown as Record<string, string>,
+    },
+    options.body,
+  );
+  return { ...answer, headers: answer.headers as Record<string, string> };
 }
 
 export function errorCode(xml: string): string | null {

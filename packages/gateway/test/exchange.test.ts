@@ -5,18 +5,19 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import diagnosticsChannel from "node:diagnostics_channel";
-import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { after, before, describe, type TestContext, test } from "node:test";
 import { compileConfig } from "@osp/config";
 import { signRequest } from "@osp/sigv4";
 import {
   type BearerCheckingUpstream,
   type FakeIamServer,
+  requestText,
   type S3rverUpstream,
   startBearerCheckingUpstream,
   startFakeIamServer,
   startRecordingProxy,
   startS3rver,
+  type TextResponse,
 } from "@osp/testkit";
 import type { Authorizer } from "../src/authorization/rules.js";
 import { GATEWAY_REQUEST_CHANNEL, type GatewayRequestEvent } from "../src/gateway-channels.js";
@@ -38,7 +39,7 @@ function send(
   method: string,
   path: string,
   options: { body?: Buffer; unsigned?: boolean } = {},
-): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+): Promise<TextResponse> {
   const body = options.body ?? Buffer.alloc(0);
   const headers: Array<[string, string]> = [["host", `127.0.0.1:${worker.port}`]];
   if (body.length > 0 || method === "PUT") headers.push(["content-length", String(body.length)]);
@@ -55,24 +56,10 @@ function send(
     });
     for (const [name, value] of signed.headersToAdd) headers.push([name, value]);
   }
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      { host: "127.0.0.1", port: worker.port, method, path, headers: Object.fromEntries(headers) },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString(),
-          }),
-        );
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
+  return requestText(
+    { host: "127.0.0.1", port: worker.port, method, path, headers: Object.fromEntries(headers) },
+    body,
+  );
 }
 
 /** `log:<status>[:<refusedBy>]` for each finished request, in `events`, while the test runs. */

@@ -21,4 +21,5 @@ export {
   startRedisCluster,
   startRedisSentinel,
 } from "./redis.js";
+export { requestText, type TextResponse } from "./request-text.js";
 export { freePort, type S3rverUpstream, startS3rver, waitForPort } from "./s3rver.js";
