@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { test } from "node:test";
+import { type TestContext, test } from "node:test";
+import type { HttpServer } from "../src/index.js";
 import { delay, RawConnection, requestHead, startTestServer } from "./raw-connection.js";
 
 /**
@@ -23,6 +24,16 @@ function serverReceiveQueueBytes(serverPort: number, clientPort: number): number
 
 function sha256(data: Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
+}
+
+/** PUTs `upload` with its Content-Length on a new connection to `server` (closed after the test): the answer's body. */
+async function putBody(t: TestContext, server: HttpServer, upload: Buffer): Promise<string> {
+  t.after(() => server.closeAll());
+  const conn = await RawConnection.open(server.port);
+  t.after(() => conn.close());
+  conn.write(requestHead("PUT", "/b/k", [`Content-Length: ${upload.length}`]));
+  conn.write(upload);
+  return (await conn.readResponse()).body.toString();
 }
 
 test("a 5 MiB upload to a slow consumer stops at the socket while paused and arrives intact", async (t) => {
@@ -91,12 +102,7 @@ test("queues the body that arrives before a consumer registers, and loses none o
       });
     }, 50);
   });
-  t.after(() => server.closeAll());
-  const conn = await RawConnection.open(server.port);
-  t.after(() => conn.close());
-  conn.write(requestHead("PUT", "/b/k", [`Content-Length: ${upload.length}`]));
-  conn.write(upload);
-  assert.equal((await conn.readResponse()).body.toString(), sha256(upload));
+  assert.equal(await putBody(t, server, upload), sha256(upload));
 });
 
 test("lent chunks are views that die with their callback; chunks kept for later stay copies", async (t) => {
@@ -122,16 +128,7 @@ test("lent chunks are views that die with their callback; chunks kept for later 
       });
     }, 50);
   });
-  t.after(() => server.closeAll());
-  const conn = await RawConnection.open(server.port);
-  t.after(() => conn.close());
-  conn.write(requestHead("PUT", "/b/k", [`Content-Length: ${upload.length}`]));
-  conn.write(upload);
-  assert.equal(
-    (await conn.readResponse()).body.toString(),
-    sha256(upload),
-    "read in the callback, every byte is right",
-  );
+  assert.equal(await putBody(t, server, upload), sha256(upload), "read in the callback, every byte is right");
   // Kept past its callback, a lent view is empty (uWS detached its memory); a copy still holds its bytes.
   const views = kept.filter((k) => k.length > 0 && k.chunk.length === 0);
   const copies = kept.filter((k) => k.length > 0 && k.chunk.length === k.length);
@@ -151,12 +148,7 @@ test("without lendChunks every chunk is a copy the consumer may keep", async (t)
       if (isLast) res.end(sha256(Buffer.concat(parts)));
     });
   });
-  t.after(() => server.closeAll());
-  const conn = await RawConnection.open(server.port);
-  t.after(() => conn.close());
-  conn.write(requestHead("PUT", "/b/k", [`Content-Length: ${upload.length}`]));
-  conn.write(upload);
-  assert.equal((await conn.readResponse()).body.toString(), sha256(upload));
+  assert.equal(await putBody(t, server, upload), sha256(upload));
 });
 
 test("decodes a chunked request body and reports it as a body", async (t) => {
