@@ -27,7 +27,7 @@ lint: install
 test: build lint test-only
 
 # Builds first: the tests run from dist/, so a stale build would test old code (run-tests.mjs skips compiled
-# tests whose source is gone, and bounds every file with OSP_TEST_FILE_TIMEOUT_MS, 10 minutes by default).
+# tests whose source is gone, and bounds every file with OSP_TEST_FILE_TIMEOUT_MS, 5 minutes by default).
 test-only: build
 	node scripts/run-tests.mjs
 

@@ -41,7 +41,7 @@ if (files.length === 0) {
 }
 const concurrency = process.env.OSP_TEST_CONCURRENCY ?? "2";
 // Every test file gets a bound, so a hang fails its file instead of stalling CI until its own limit.
-const timeoutMs = process.env.OSP_TEST_FILE_TIMEOUT_MS ?? "600000";
+const timeoutMs = process.env.OSP_TEST_FILE_TIMEOUT_MS ?? "300000";
 const r = spawnSync(
   process.execPath,
   ["--test", `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, ...files],

@@ -51,6 +51,8 @@ type Client = Redis | Cluster;
 /** Reconnect backoff: 100 ms doubling to 2 s, forever. */
 const backoff = (times: number) => Math.min(100 * 2 ** Math.min(times - 1, 5), 2_000);
 const REPLY_ERROR_LOG_INTERVAL_MS = 10_000;
+/** What ioredis rejects a command with when its socket cannot take it and the offline queue is off. */
+const OFFLINE_REFUSAL = "Stream isn't writeable";
 /**
  * A subscriber never writes, so a connection that died silently (a partition, a server restarted
  * behind a NAT) would go unnoticed and invalidations would be missed; an idle worker would not
@@ -205,7 +207,12 @@ export class RedisLink {
           clearTimeout(timer);
           // ioredis's own commandTimeout (same length) may fire first: the same suspect connection.
           if (err instanceof Error && err.message === "Command timed out") this.#timedOut(err);
-          else this.#failed(err);
+          else if (err instanceof Error && err.message.startsWith(OFFLINE_REFUSAL)) {
+            // The socket has ended but its "close" has not come yet (the other connection's may have):
+            // refused here, as if the connection were already known to be gone.
+            reject(this.#downError());
+            return;
+          } else this.#failed(err);
           reject(err);
         },
       );

@@ -65,7 +65,13 @@ export async function workers(
   prefix = uniquePrefix(),
 ): Promise<Cache[]> {
   const caches = Array.from({ length: count }, () => redisCache(url, prefix, extra));
-  await Promise.all(caches.map((c) => waitForRedis(c, "up")));
+  try {
+    await Promise.all(caches.map((c) => waitForRedis(c, "up")));
+  } catch (err) {
+    // Left open, their reconnect timers would keep the test file alive until the runner's timeout.
+    await closeAll(caches);
+    throw err;
+  }
   return caches;
 }
 

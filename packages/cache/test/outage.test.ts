@@ -110,6 +110,7 @@ test("serves L1 and fills while redis is killed, then shares again once it is ba
 });
 
 test("a hung redis costs a miss at most about one command timeout, then calls fail fast", async () => {
+  await redis.start(); // a no-op unless the test before failed while Redis was dead
   const [cache] = await workers(redis.url, 1);
   opened.push(cache!);
   const ns = cache!.namespace<string>("hung", { ttlMs: 60_000, negativeTtlMs: 1_000, shared: true });
