@@ -47,7 +47,12 @@ function loadConfig(file: string, generation: number): Loaded {
   const { text, config } = readConfigFile(file);
   return {
     config,
-    payload: { text, source: file, generation },
+    payload: {
+      text,
+      source: file,
+      generation,
+      execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS, config.cache.l1MaxBytes),
+    },
     tls: tlsFingerprint(config),
     loadedAt: new Date().toISOString(),
   };
@@ -70,10 +75,7 @@ export async function runPrimary(configFile: string, options: PrimaryOptions): P
   let draining = false;
   let readyLogged = false;
 
-  cluster.setupPrimary({
-    exec: fileURLToPath(new URL("./worker-main.js", import.meta.url)),
-    execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS),
-  });
+  cluster.setupPrimary({ exec: fileURLToPath(new URL("./worker-main.js", import.meta.url)) });
   const pool = new WorkerPool(
     {
       log,
