@@ -15,8 +15,6 @@ export interface ConfigPayload {
   readonly source: string;
   /** Increases with every config the primary accepted. */
   readonly generation: number;
-  /** Node flags of a worker started with this config (worker-node-flags.ts): the primary forks with them. */
-  readonly execArgv: readonly string[];
 }
 
 export type ToWorker =

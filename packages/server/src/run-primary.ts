@@ -47,12 +47,7 @@ function loadConfig(file: string, generation: number): Loaded {
   const { text, config } = readConfigFile(file);
   return {
     config,
-    payload: {
-      text,
-      source: file,
-      generation,
-      execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS, config.cache.l1MaxBytes),
-    },
+    payload: { text, source: file, generation },
     tls: tlsFingerprint(config),
     loadedAt: new Date().toISOString(),
   };
@@ -75,7 +70,10 @@ export async function runPrimary(configFile: string, options: PrimaryOptions): P
   let draining = false;
   let readyLogged = false;
 
-  cluster.setupPrimary({ exec: fileURLToPath(new URL("./worker-main.js", import.meta.url)) });
+  cluster.setupPrimary({
+    exec: fileURLToPath(new URL("./worker-main.js", import.meta.url)),
+    execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS),
+  });
   const pool = new WorkerPool(
     {
       log,

@@ -185,9 +185,6 @@ export class WorkerPool {
   }
 
   #fork(slot: WorkerSlot<WorkerHandle>, config: ConfigPayload): WorkerHandle {
-    // The flags depend on the config (the L1's bound sizes the heap): set for each fork, the rest of the
-    // cluster settings (the worker module) stay as the primary set them.
-    cluster.setupPrimary({ execArgv: [...config.execArgv] });
     const process: ClusterWorker = cluster.fork();
     const handle = new WorkerHandle(process, slot, config);
     this.#handles.add(handle);
