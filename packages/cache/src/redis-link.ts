@@ -205,14 +205,13 @@ export class RedisLink {
         },
         (err: unknown) => {
           clearTimeout(timer);
+          const message = err instanceof Error ? err.message : "";
+          // The socket has ended but its "close" has not come yet (the other connection's may have):
+          // refused here, as if the connection were already known to be gone.
+          if (message.startsWith(OFFLINE_REFUSAL)) return reject(this.#downError());
           // ioredis's own commandTimeout (same length) may fire first: the same suspect connection.
-          if (err instanceof Error && err.message === "Command timed out") this.#timedOut(err);
-          else if (err instanceof Error && err.message.startsWith(OFFLINE_REFUSAL)) {
-            // The socket has ended but its "close" has not come yet (the other connection's may have):
-            // refused here, as if the connection were already known to be gone.
-            reject(this.#downError());
-            return;
-          } else this.#failed(err);
+          if (message === "Command timed out") this.#timedOut(err as Error);
+          else this.#failed(err);
           reject(err);
         },
       );
