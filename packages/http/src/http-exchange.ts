@@ -18,6 +18,11 @@ const DONE = 3; // response complete
 const GONE = 4; // client aborted, or destroy()
 
 const EMPTY = Buffer.alloc(0);
+
+/** A body chunk kept past its uWS callback: a copy (none for an empty one). */
+function copyOf(data: ArrayBuffer, length: number): Buffer {
+  return length === 0 ? EMPTY : copyBodyChunk(data, length);
+}
 const NO_HEADERS: ReadonlyArray<readonly [string, string]> = [];
 /** An empty cork: uncorking writes out what uWS holds for the socket. */
 const FLUSH = (): void => {};
@@ -320,14 +325,13 @@ export class HttpExchange implements RequestBody, ResponseWriter {
     // uWS detaches the ArrayBuffer when this callback returns: a chunk delivered now may be lent (a view that
     // dies with the callback, `lendChunks`); one kept for later is copied.
     if (this.#dataCallback !== null && !this.#paused && this.#queued === null) {
-      const lent = this.#lendChunks && length > 0;
       this.#deliver(
-        lent ? Buffer.from(data, 0, length) : length === 0 ? EMPTY : copyBodyChunk(data, length),
+        this.#lendChunks && length > 0 ? Buffer.from(data, 0, length) : copyOf(data, length),
         isLast,
       );
       return;
     }
-    const chunk = length === 0 ? EMPTY : copyBodyChunk(data, length);
+    const chunk = copyOf(data, length);
     if (this.#queued === null) this.#queued = [chunk];
     else this.#queued.push(chunk);
     if (isLast) this.#queuedLast = true;
