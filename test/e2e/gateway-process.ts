@@ -32,6 +32,19 @@ export async function startGatewayProcess(yaml: string): Promise<GatewayProcess>
   };
 }
 
+/**
+ * Starts `count` gateways on `yaml` at once; when one fails to start, stops the others before rejecting
+ * (left running, their processes would keep the test file alive until the runner's timeout).
+ */
+export async function startGatewayProcesses(yaml: string, count: number): Promise<GatewayProcess[]> {
+  const started = await Promise.allSettled(Array.from({ length: count }, () => startGatewayProcess(yaml)));
+  const gateways = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  const failed = started.find((r) => r.status === "rejected");
+  if (failed === undefined) return gateways;
+  await Promise.all(gateways.map((g) => g.stop()));
+  throw failed.reason;
+}
+
 /** Runs `osp <args>` to completion (the CLI as an operator runs it). */
 export function runOsp(args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [OSP, ...args], { encoding: "utf8", timeout: 30_000 });

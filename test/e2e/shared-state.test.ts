@@ -19,7 +19,7 @@ import {
   startRedisCluster,
   startS3rver,
 } from "@osp/testkit";
-import { type GatewayProcess, runOsp, startGatewayProcess, writeConfigFile } from "./gateway-process.js";
+import { type GatewayProcess, runOsp, startGatewayProcesses, writeConfigFile } from "./gateway-process.js";
 import { ALICE, rejectsWith, sdkClient } from "./harness.js";
 
 const SECRETS_KEY = randomBytes(32).toString("base64");
@@ -157,7 +157,7 @@ credentials:
 authorization:
   rules: [{ principal: alice, buckets: [cos-data], actions: ["*"] }]
 `;
-      const gateways = await Promise.all([startGatewayProcess(yaml), startGatewayProcess(yaml)]);
+      const gateways = await startGatewayProcesses(yaml, 2);
       t.after(async () => {
         await Promise.all(gateways.map((g) => g.stop()));
         await store.close();
@@ -182,7 +182,7 @@ authorization:
       const upstream = await startS3rver({ buckets: ["data"] });
       const keyPrefix = `rev${randomBytes(3).toString("hex")}:`;
       const yaml = s3Yaml(redis.url, upstream, keyPrefix);
-      const gateways = await Promise.all([startGatewayProcess(yaml), startGatewayProcess(yaml)]);
+      const gateways = await startGatewayProcesses(yaml, 2);
       const configFile = writeConfigFile(`${yaml}listen: { port: 0 }\n`);
       t.after(async () => {
         await Promise.all(gateways.map((g) => g.stop()));
@@ -232,10 +232,7 @@ authorization:
       const server = redis;
       const upstream = await startS3rver({ buckets: ["data"] });
       const yaml = s3Yaml(server.url, upstream);
-      const gateways: GatewayProcess[] = await Promise.all([
-        startGatewayProcess(yaml),
-        startGatewayProcess(yaml),
-      ]);
+      const gateways: GatewayProcess[] = await startGatewayProcesses(yaml, 2);
       const configFile = writeConfigFile(`${yaml}listen: { port: 0 }\n`);
       t.after(async () => {
         await Promise.all(gateways.map((g) => g.stop()));

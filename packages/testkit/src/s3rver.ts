@@ -4,7 +4,7 @@
  * listing continuation tokens need `--openssl-legacy-provider`, hence the child.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -52,14 +52,43 @@ export async function startS3rver(
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A port nothing listens on, for a server a test starts next. Chosen below the kernel's ephemeral range
+ * (`ip_local_port_range`, from 32768 by default): a port that `listen(0)` hands out comes from that range,
+ * where the test's own outgoing connections also take their local ports, so one of them could hold it by
+ * the time the server binds (seen: a gateway worker crash-looping on "cannot listen").
+ */
+export async function freePort(): Promise<number> {
+  const below = ephemeralStart();
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * (below - 10_000));
+    if ((await listenOnce(port)) !== null) return port;
+  }
+  const port = await listenOnce(0);
+  if (port === null) throw new Error("freePort: no port to listen on");
+  return port;
+}
+
+function ephemeralStart(): number {
+  try {
+    const first = Number(
+      readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0],
+    );
+    return Number.isInteger(first) && first > 11_000 ? first : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/** Listens on `port` of 127.0.0.1 and closes again: the port, or null when it is taken. */
+function listenOnce(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
+    srv.once("error", () => resolve(null));
+    srv.listen(port, "127.0.0.1", () => {
       const address = srv.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      srv.close(() => resolve(port));
+      const bound = typeof address === "object" && address !== null ? address.port : null;
+      srv.close(() => resolve(bound));
     });
   });
 }
